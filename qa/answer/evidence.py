@@ -1,0 +1,172 @@
+"""Pick the few sentences worth showing the model: compact evidence keeps the prompt short.
+
+Retrieved chunks are split into sentences; each sentence is scored against the question by dense
+similarity and by IDF-weighted coverage of the question's terms. The best sentences, spread
+across files, become the numbered passages ``[1]..[n]`` the model must cite.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.components.embedding import embed
+from qa.models import Passage
+from qa.text import terms, words
+
+SAME_FILE_DECAY = 0.9
+MIN_WORDS = 7  # a shorter sentence is joined with its successor so it carries context
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate evidence sentence and its relevance parts."""
+
+    passage: Passage
+    dense: float
+    lexical: float
+    prior: float = 0.0  # the rank of its chunk in the fused retrieval, scaled to [0, 1]
+
+    @property
+    def score(self) -> float:
+        """Combined relevance in roughly [0, 1]: the sentence itself, and the chunk it sits in."""
+        return 0.4 * self.dense + 0.4 * self.lexical + 0.2 * self.prior
+
+
+def split_sentences(chunks: list[Passage]) -> list[Passage]:
+    """Unique sentences (by file and offset) of the chunks, short ones merged with the next."""
+    from qa.text import sentence_spans
+
+    seen: set[tuple[str, int]] = set()
+    out: list[Passage] = []
+    for chunk in chunks:
+        spans = sentence_spans(chunk.text)
+        i = 0
+        while i < len(spans):
+            s, e = spans[i]
+            j = i
+            while len(words(chunk.text[s:e])) < MIN_WORDS and j + 1 < len(spans):
+                j += 1
+                e = spans[j][1]
+            i = j + 1
+            key = (chunk.source, chunk.start + s)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(
+                Passage(chunk.source, chunk.title, chunk.text[s:e], chunk.start + s, chunk.start + e,
+                        chunk.chunk_id, chunk.score)
+            )
+    return out
+
+
+def idf_weights(idf: dict[str, float], query_terms: list[str]) -> dict[str, float]:
+    """Weights for the query's terms; unseen terms get the highest weight (they are rare)."""
+    top = max(idf.values(), default=1.0)
+    return {t: max(idf.get(t, top), 0.05) for t in dict.fromkeys(query_terms)}
+
+
+def lexical_coverage(weights: dict[str, float], text: str) -> float:
+    """IDF-weighted share of query terms present in ``text`` (prefix match for long stems)."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    have = set(terms(text))
+    hit = sum(w for t, w in weights.items() if term_in(t, have))
+    return hit / total
+
+
+def term_in(term: str, have: set[str]) -> bool:
+    """``term`` is in ``have``, allowing a shared prefix of 5+ letters (retaliat-ory/-ion)."""
+    if term in have:
+        return True
+    if len(term) >= 5:
+        return any(len(h) >= 5 and (h.startswith(term[:5]) and (h.startswith(term) or term.startswith(h)))
+                   for h in have)
+    return False
+
+
+def score_sentences(query: str, sentences: list[Passage], idf: dict[str, float]) -> list[Scored]:
+    """Score every sentence against the query."""
+    if not sentences:
+        return []
+    vecs = embed([query] + [s.text for s in sentences])
+    dense = vecs[1:] @ vecs[0]
+    weights = idf_weights(idf, terms(query))
+    top = max(s.score for s in sentences) or 1.0
+    return [
+        Scored(s, float(np.clip(d, 0, 1)), lexical_coverage(weights, s.text), s.score / top)
+        for s, d in zip(sentences, dense, strict=True)
+    ]
+
+
+def select(scored: list[Scored], n: int) -> list[Scored]:
+    """Best ``n`` sentences with a per-file decay so that several files get a voice."""
+    pool = list(scored)
+    chosen: list[Scored] = []
+    per_file: dict[str, int] = {}
+    while pool and len(chosen) < n:
+        best = max(pool, key=lambda s: s.score * SAME_FILE_DECAY ** per_file.get(s.passage.source, 0))
+        pool.remove(best)
+        per_file[best.passage.source] = per_file.get(best.passage.source, 0) + 1
+        chosen.append(best)
+    return chosen
+
+
+def windows(chosen: list[Scored], chunks: list[Passage], budget_tokens: int, radius: int = 1) -> list[Passage]:
+    """Numbered evidence: each chosen sentence with ``radius`` neighbours from its chunk.
+
+    Windows in the same chunk that touch are merged. Passages come in order of their best
+    sentence's score, and their total stays within ``budget_tokens``. ``text == file[start:end]``.
+    """
+    from qa.ingest.chunker import count_tokens
+    from qa.text import sentence_spans
+
+    by_id = {c.chunk_id: c for c in chunks}
+    spans: list[list] = []  # [chunk, first sentence idx, last idx, score]
+    for c in chosen:
+        chunk = by_id[c.passage.chunk_id]
+        sents = sentence_spans(chunk.text)
+        rel = c.passage.start - chunk.start
+        i = next((j for j, (a, _) in enumerate(sents) if a == rel), None)
+        if i is None:
+            continue
+        j = i
+        while j + 1 < len(sents) and sents[j][1] < c.passage.end - chunk.start:
+            j += 1
+        lo, hi = max(0, i - radius), min(len(sents) - 1, j + radius)
+        for span in spans:
+            if span[0] is chunk and lo <= span[2] + 1 and hi >= span[1] - 1:
+                span[1], span[2] = min(span[1], lo), max(span[2], hi)
+                break
+        else:
+            spans.append([chunk, lo, hi, c.score])
+    out: list[Passage] = []
+    covered: list[tuple[str, int, int]] = []
+    used = 0
+    for chunk, lo, hi, score in spans:
+        sents = sentence_spans(chunk.text)
+        a, b = sents[lo][0], sents[hi][1]
+        start, end = chunk.start + a, chunk.start + b
+        if any(src == chunk.source and start < e0 and s0 < end for src, s0, e0 in covered):
+            continue
+        text = chunk.text[a:b]
+        cost = count_tokens(text)
+        if out and used + cost > budget_tokens:
+            continue
+        used += cost
+        covered.append((chunk.source, start, end))
+        out.append(Passage(chunk.source, chunk.title, text, start, end, chunk.chunk_id, round(score, 4)))
+    return out
+
+
+def relevance(scored: list[Scored]) -> float:
+    """How relevant the best evidence is (0 when there is none)."""
+    return max((s.score for s in scored), default=0.0) if scored else 0.0
+
+
+def log_idf(n_docs: int, df: int) -> float:
+    """Smoothed IDF, used when no BM25 statistics are available."""
+    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))

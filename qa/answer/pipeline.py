@@ -1,0 +1,270 @@
+"""The question-answering pipeline: condense → retrieve → select evidence → generate → verify.
+
+The model only phrases and selects; grounding is enforced here. Evidence is a handful of numbered
+sentences; every claim of the draft must cite one that backs its names, numbers and words, or it is
+dropped. When nothing survives, the answer is a plain refusal.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+
+from qa.answer.citations import MARKER_RUN, is_refusal, parse_claims
+from qa.answer.evidence import Scored, relevance, score_sentences, select, split_sentences, windows
+from qa.answer.prompts import answer_prompt, condense_prompt
+from qa.answer.support import unseen_terms
+from qa.answer.verify import Verifier
+from qa.components.llm import backend_error, get_llm
+from qa.components.vector_store import Store, open_store
+from qa.errors import BackendError, QAError
+from qa.ingest.indexer import IngestReport, ingest
+from qa.models import Answer, Passage
+from qa.retrieval.hybrid import HybridRetriever
+from qa.settings import Settings
+
+RELEVANCE_FLOOR = 0.3  # below this, nothing retrieved is about the question: refuse without the model
+NOTHING_RELEVANT = "Nothing in the indexed documents is relevant to this question."
+MODEL_DECLINED = "The most relevant passages do not contain the answer."
+UNVERIFIED = "No statement in the draft answer could be verified against the passages it cited."
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def refusal_text(reason: str) -> str:
+    """The user-facing refusal."""
+    return f"The sources do not say. {reason}"
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """Validate a question: a non-empty string of at most ``max_chars``; control characters removed."""
+    if not isinstance(question, str):
+        raise QAError("question must be a string")
+    if len(question) > max_chars:
+        raise QAError(f"question is too long ({len(question)} characters; the limit is {max_chars})")
+    text = _CONTROL.sub(" ", question).strip()
+    if not text:
+        raise QAError("question is empty")
+    return text
+
+
+def clean_history(history: object) -> list[tuple[str, str]]:
+    """History as (user, assistant) string pairs."""
+    if not history:
+        return []
+    out = []
+    try:
+        for user, bot in history:  # type: ignore[attr-defined]
+            out.append((str(user or ""), str(bot or "")))
+    except (TypeError, ValueError) as exc:
+        raise QAError("history must be a list of (question, answer) pairs") from exc
+    return out
+
+
+@dataclass
+class Prepared:
+    """Everything decided before the model writes."""
+
+    question: str
+    query: str
+    evidence: list[Passage]
+    relevance: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class AnswerStream:
+    """Iterate to receive verified answer text as it is produced; ``.answer`` is set at the end."""
+
+    def __init__(self, gen: Iterator[str]) -> None:
+        self._gen = gen
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._gen)
+
+    def result(self) -> Answer:
+        """Drain the stream and return the final Answer."""
+        for _ in self:
+            pass
+        assert self.answer is not None
+        return self.answer
+
+
+class Pipeline:
+    """Wires store, retriever, evidence selection, LLM and verifier for one configuration."""
+
+    def __init__(self, settings: Settings, llm: BaseChatModel | None = None) -> None:
+        self.settings = settings
+        self._llm = llm  # injected model (tests, mock mode); default: the configured backend
+        self._lock = threading.RLock()
+        self._store: Store | None = None
+        self._retriever: HybridRetriever | None = None
+
+    # ---- components -----------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        """The Chroma store (opened on first use)."""
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self.settings)
+            return self._store
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        """The hybrid retriever over the store."""
+        with self._lock:
+            if self._retriever is None:
+                self._retriever = HybridRetriever(store=self.store, k=self.settings.k)
+            return self._retriever
+
+    @property
+    def llm(self) -> BaseChatModel:
+        """The chat model (the configured backend, loaded once per process)."""
+        return self._llm if self._llm is not None else get_llm(self.settings)
+
+    def ingest(self, corpus: str | None = None, progress: bool = False) -> IngestReport:
+        """Index ``corpus`` (default: the configured one) incrementally."""
+        from pathlib import Path
+
+        with self._lock:
+            return ingest(self.store, Path(corpus) if corpus else self.settings.corpus, self.settings, progress)
+
+    def ensure_index(self) -> None:
+        """Build the index from the configured corpus if the store is empty."""
+        with self._lock:
+            if self.store.count() == 0:
+                self.ingest()
+
+    # ---- stages ---------------------------------------------------------------------------
+    def condense(self, question: str, history: list[tuple[str, str]]) -> str:
+        """A standalone version of a follow-up question (the question itself without history)."""
+        if not history:
+            return question
+        turns = "\n".join(f"User: {u}\nAssistant: {_strip_cites(a)[:400]}" for u, a in history[-3:])
+        chain = condense_prompt() | self.llm | StrOutputParser()
+        try:
+            out = chain.invoke({"history": turns, "question": question}, config={"max_tokens": 60})
+        except Exception as exc:
+            raise backend_error(self.settings, exc) from exc
+        line = next((ln.strip() for ln in out.strip().splitlines() if ln.strip()), "")
+        line = re.sub(r"^(standalone question|question)\s*:\s*", "", line, flags=re.IGNORECASE).strip().strip('"')
+        if not line or len(line) > 400 or line.count("?") > 2:
+            return f"{history[-1][0]} {question}"
+        return line
+
+    def prepare(self, question: str, history: list[tuple[str, str]]) -> Prepared:
+        """Condense, retrieve chunks and choose the numbered evidence sentences."""
+        t0 = time.perf_counter()
+        self.ensure_index()
+        standalone = self.condense(question, history)
+        t1 = time.perf_counter()
+        query = standalone if not history else f"{standalone} {question}"
+        chunks = self.retriever.search(query, self.settings.k)
+        t2 = time.perf_counter()
+        idf = self.retriever.bm25().idf
+        scored: list[Scored] = score_sentences(standalone, split_sentences(chunks), idf)
+        chosen = select(scored, self.settings.evidence_sentences)
+        evidence = windows(chosen, chunks, self.settings.evidence_tokens)
+        t3 = time.perf_counter()
+        return Prepared(standalone, query, evidence, relevance(scored),
+                        {"condense": t1 - t0, "retrieve": t2 - t1, "select": t3 - t2})
+
+    def stream(self, question: str, history: object = None) -> AnswerStream:
+        """Answer ``question``; iterate the result for verified text as it is generated."""
+        q = clean_question(question, self.settings.max_question_chars)
+        h = clean_history(history)
+        holder = AnswerStream(iter(()))
+        holder._gen = self._run(q, h, holder)
+        return holder
+
+    def ask(self, question: str, history: object = None) -> Answer:
+        """Answer ``question`` and return the verified :class:`Answer`."""
+        return self.stream(question, history).result()
+
+    # ---- generation -----------------------------------------------------------------------
+    def _run(self, question: str, history: list[tuple[str, str]], holder: AnswerStream) -> Iterator[str]:
+        t0 = time.perf_counter()
+        prep = self.prepare(question, history)
+        timings = dict(prep.timings)
+
+        def finish(text: str, refused: bool, reason: str = "", raw: str = "", verifier: Verifier | None = None) -> None:
+            timings["total"] = time.perf_counter() - t0
+            holder.answer = Answer(
+                question=question, text=text, citations=list(verifier.citations) if verifier else [],
+                refused=refused, evidence=prep.evidence, timings=timings, reason=reason, raw=raw,
+            )
+            if verifier:
+                holder.answer.timings.update({f"n_{k}": float(v) for k, v in verifier.stats.items()})
+
+        if not prep.evidence or prep.relevance < RELEVANCE_FLOOR:
+            text = refusal_text(NOTHING_RELEVANT)
+            timings["first_token"] = time.perf_counter() - t0
+            yield text
+            finish(text, True, NOTHING_RELEVANT)
+            return
+
+        unseen = unseen_terms(f"{prep.question} {question}", self.retriever.bm25().vocabulary)
+        verifier = Verifier(f"{prep.question} {question}", prep.evidence, unseen)
+        evidence_block = "\n\n".join(f"[{i}] {p.text}" for i, p in enumerate(prep.evidence, 1))
+        chain = answer_prompt() | self.llm | StrOutputParser()
+        draft, done, kept = "", 0, []
+        t_gen = time.perf_counter()
+        try:
+            for delta in chain.stream({"evidence": evidence_block, "question": prep.question}):
+                if "llm_first_token" not in timings:
+                    timings["llm_first_token"] = time.perf_counter() - t0
+                draft += delta
+                cut = _complete_upto(draft, done)
+                if cut > done:
+                    for piece in self._verified(draft[done:cut], verifier):
+                        kept.append(piece)
+                        timings.setdefault("first_token", time.perf_counter() - t0)
+                        yield piece if len(kept) == 1 else " " + piece
+                    done = cut
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise backend_error(self.settings, exc) from exc
+        for piece in self._verified(draft[done:], verifier):
+            kept.append(piece)
+            timings.setdefault("first_token", time.perf_counter() - t0)
+            yield piece if len(kept) == 1 else " " + piece
+        timings["generate"] = time.perf_counter() - t_gen
+        if kept:
+            finish(" ".join(kept), False, raw=draft, verifier=verifier)
+            return
+        reason = MODEL_DECLINED if is_refusal(draft) or not draft.strip() else UNVERIFIED
+        text = refusal_text(reason)
+        timings.setdefault("first_token", time.perf_counter() - t0)
+        yield text
+        finish(text, True, reason, raw=draft, verifier=verifier)
+
+    @staticmethod
+    def _verified(segment: str, verifier: Verifier) -> Iterator[str]:
+        for claim in parse_claims(segment):
+            text = verifier.check(claim)
+            if text:
+                yield text
+
+
+def _complete_upto(draft: str, start: int) -> int:
+    """End of the last marker run in ``draft[start:]`` that is followed by more text."""
+    cut = start
+    for run in MARKER_RUN.finditer(draft, start):
+        rest = draft[run.end():]
+        tail = re.match(r"[.,;:!?]*\s", rest)
+        if tail:
+            cut = run.end() + len(tail.group(0))
+    return cut
+
+
+def _strip_cites(text: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", text)

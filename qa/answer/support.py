@@ -1,0 +1,107 @@
+"""Does a passage support a claim? A lexical check with strict names and numbers.
+
+A claim is supported by a span of one or two adjacent sentences when that span holds every number
+and proper name of the claim and most of its other content words (question words included: an
+answer that only borrows the question's words is not thereby supported). This is what stops a
+small model from slipping an invented name, figure or predicate past a real citation.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.text import STOPWORDS, fold, sentence_spans, stem, terms
+
+NUMBER_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "thirteen": "13", "fourteen": "14", "fifteen": "15", "twenty": "20", "hundred": "100",
+}
+# words a fluent answer adds that carry no fact of their own
+FILLER = frozenset(
+    stem(w) for w in """according reported report stated state states statement article articles source
+    sources passage passages evidence mentioned mention known called named also however while whereas
+    including include includes following respectively around approximately least total""".split()
+)
+MIN_COVERAGE = 0.75
+
+
+def normal_terms(text: str) -> list[str]:
+    """Stemmed content words with number words as digits."""
+    return [NUMBER_WORDS.get(t, t) for t in terms(text)]
+
+
+def strict_tokens(claim: str) -> set[str]:
+    """Numbers and capitalised non-stop words of a claim: these must appear in the quote."""
+    out = {t.replace(",", "") for t in re.findall(r"\d[\d,]*", claim)}
+    for m in re.finditer(r"\b([A-Z][A-Za-z\u00C0-\u024F]+)", claim):
+        word = fold(m.group(1))
+        if word not in STOPWORDS and word not in NUMBER_WORDS and stem(word) not in FILLER:
+            out.add(stem(word))
+    for w, d in NUMBER_WORDS.items():
+        if re.search(rf"\b{w}\b", claim, re.IGNORECASE):
+            out.add(d)
+    return {t for t in out if t}
+
+
+def vocabulary(text: str) -> set[str]:
+    """Terms of ``text`` for matching: stemmed words, number words as digits, raw folded words."""
+    return set(normal_terms(text)) | {fold(w) for w in re.findall(r"[A-Za-z]+", text)} | {
+        t.replace(",", "") for t in re.findall(r"\d[\d,]*", text)
+    }
+
+
+def has_term(term: str, vocab: set[str]) -> bool:
+    """``term`` matches a word of ``vocab``: equal, same 5-letter stem, or part of a compound."""
+    if term in vocab:
+        return True
+    if len(term) < 4:
+        return False
+    for word in vocab:
+        if len(word) >= 5 and len(term) >= 5 and (word.startswith(term) or term.startswith(word)):
+            return True
+        if len(word) > len(term) + 2 and term in word:  # code/name in "codenamed"
+            return True
+    return False
+
+
+def coverage(claim: str, text: str, unseen: set[str] | None = None) -> tuple[float, list[str]]:
+    """Share of the claim's content terms found in ``text``, and the claim's names/numbers missing.
+
+    ``unseen`` are the question's words that occur nowhere in the corpus ("won" in "who won the
+    election?"). A claim that repeats one asserts what the documents never mention: it counts as
+    missing unless the quote itself has it.
+    """
+    vocab = vocabulary(text)
+    wanted = [t for t in dict.fromkeys(normal_terms(claim)) if t not in FILLER]
+    missing = [t for t in strict_tokens(claim) if not has_term(t, vocab)]
+    if unseen:
+        missing += [t for t in wanted if t in unseen and not has_term(t, vocab)]
+    if not wanted:
+        return 0.0, missing
+    return sum(1 for t in wanted if has_term(t, vocab)) / len(wanted), missing
+
+
+def supports(claim: str, text: str, unseen: set[str] | None = None) -> bool:
+    """True when ``text`` backs every name and number of ``claim`` and most of its words."""
+    share, missing = coverage(claim, text, unseen)
+    return not missing and share >= MIN_COVERAGE
+
+
+def best_span(claim: str, text: str, unseen: set[str] | None = None) -> tuple[int, int, float] | None:
+    """The shortest span of one or two adjacent sentences of ``text`` that supports ``claim``."""
+    spans = sentence_spans(text)
+    candidates = [(a, b) for a, b in spans] + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
+    best: tuple[int, int, float] | None = None
+    for a, b in candidates:
+        share, missing = coverage(claim, text[a:b], unseen)
+        if missing or share < MIN_COVERAGE:
+            continue
+        if best is None or share > best[2] + 1e-9 or (abs(share - best[2]) < 1e-9 and b - a < best[1] - best[0]):
+            best = (a, b, share)
+    return best
+
+
+def unseen_terms(question: str, corpus_terms: set[str]) -> set[str]:
+    """Content words of ``question`` that occur nowhere in the corpus (see :func:`coverage`)."""
+    return {t for t in normal_terms(question) if len(t) >= 3 and not t.isdigit() and t not in corpus_terms}

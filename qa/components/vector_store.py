@@ -1,0 +1,193 @@
+"""The Chroma store: embedded ``PersistentClient`` by default, ``HttpClient`` when a URL is set.
+
+Two collections: ``<name>`` holds the chunks (cosine space, our own embedding function — Chroma's
+default is never used), ``<name>_files`` is the manifest (one record per indexed file: content hash
+and chunk count), written only after all of a file's chunks are in, so an interrupted ingest is
+detected and repaired on the next run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from qa.components.embedding import MiniLMEmbeddingFunction
+from qa.errors import QAError
+from qa.models import Passage
+from qa.settings import Settings
+
+BATCH = 256
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """Manifest entry of an indexed file."""
+
+    source: str
+    sha256: str
+    chunks: int
+    title: str
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+
+
+def _client(settings: Settings) -> Any:
+    import chromadb
+
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=_chroma_settings(),
+            )
+        except Exception as exc:
+            raise QAError(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
+    settings.store.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.store), settings=_chroma_settings())
+
+
+class Store:
+    """Chunks and manifest in Chroma."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client = _client(settings)
+        ef = MiniLMEmbeddingFunction()
+        self.chunks = self.client.get_or_create_collection(
+            settings.collection, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}}
+        )
+        self.files = self.client.get_or_create_collection(
+            settings.collection + "_files", embedding_function=ef
+        )
+
+    @property
+    def location(self) -> str:
+        """Where the store lives (path or URL)."""
+        return self.settings.chroma_url or str(self.settings.store)
+
+    # ---- manifest -------------------------------------------------------------------------
+    def indexed_files(self) -> dict[str, FileRecord]:
+        """Manifest records by source."""
+        got = self.files.get(include=["metadatas"])
+        return {
+            i: FileRecord(i, str(m["sha256"]), int(m["chunks"]), str(m.get("title", "")))
+            for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
+        }
+
+    def chunk_counts(self) -> dict[str, int]:
+        """Number of stored chunks per source (from the chunks themselves)."""
+        counts: dict[str, int] = {}
+        got = self.chunks.get(include=["metadatas"])
+        for m in got["metadatas"] or []:
+            counts[str(m["source"])] = counts.get(str(m["source"]), 0) + 1
+        return counts
+
+    def count(self) -> int:
+        """Number of chunks."""
+        return int(self.chunks.count())
+
+    # ---- writes ---------------------------------------------------------------------------
+    def delete_source(self, source: str) -> None:
+        """Remove a file's manifest entry first, then its chunks."""
+        self.files.delete(ids=[source])
+        self.chunks.delete(where={"source": source})
+
+    def add_file(self, record: FileRecord, chunks: list[Any], vectors: np.ndarray) -> None:
+        """Add all chunks of a file, then its manifest entry (the commit point)."""
+        for i in range(0, len(chunks), BATCH):
+            part = chunks[i : i + BATCH]
+            self.chunks.upsert(
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                embeddings=vectors[i : i + BATCH],
+                metadatas=[
+                    {"source": c.source, "title": c.title, "start": c.start, "end": c.end,
+                     "index": c.index, "sha256": record.sha256}
+                    for c in part
+                ],
+            )
+        self.files.upsert(
+            ids=[record.source],
+            embeddings=[[1.0] * 384],
+            metadatas=[{"sha256": record.sha256, "chunks": record.chunks, "title": record.title,
+                        "indexed_at": time.time()}],
+        )
+
+    # ---- reads ----------------------------------------------------------------------------
+    def all_passages(self) -> list[Passage]:
+        """Every chunk, in (source, start) order."""
+        got = self.chunks.get(include=["documents", "metadatas"])
+        out = [_passage(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        return sorted(out, key=lambda p: (p.source, p.start))
+
+    def dense_search(self, vector: np.ndarray, n: int) -> list[Passage]:
+        """Nearest chunks by cosine similarity (score = 1 - distance)."""
+        total = self.count()
+        if total == 0:
+            return []
+        got = self.chunks.query(
+            query_embeddings=[vector], n_results=min(n, total), include=["documents", "metadatas", "distances"]
+        )
+        return [
+            _passage(i, d, m, 1.0 - float(dist))
+            for i, d, m, dist in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
+            )
+        ]
+
+    def last_indexed(self) -> float | None:
+        """Unix time of the latest manifest write."""
+        got = self.files.get(include=["metadatas"])
+        times = [float(m.get("indexed_at", 0)) for m in got["metadatas"] or []]
+        return max(times) if times else None
+
+
+def _passage(chunk_id: str, doc: str, meta: dict[str, Any], score: float = 0.0) -> Passage:
+    return Passage(
+        source=str(meta["source"]), title=str(meta.get("title", "")), text=doc,
+        start=int(meta["start"]), end=int(meta["end"]), chunk_id=chunk_id, score=score,
+    )
+
+
+def open_store(settings: Settings) -> Store:
+    """Open the store; a corrupt local store is moved aside and a fresh one created."""
+    try:
+        store = Store(settings)
+        store.count()
+        return store
+    except QAError:
+        raise
+    except Exception as exc:  # chromadb raises many types for a damaged sqlite/hnsw store
+        if settings.chroma_url:
+            raise QAError(f"Chroma server at {settings.chroma_url} failed: {exc}") from exc
+        if not _looks_corrupt(settings.store, exc):
+            raise
+        aside = settings.store.with_name(f"{settings.store.name}.corrupt-{int(time.time())}")
+        shutil.move(str(settings.store), str(aside))
+        import logging
+
+        logging.getLogger("qa").warning("store at %s was unreadable (%s); moved to %s and rebuilt",
+                                        settings.store, exc, aside)
+        return Store(settings)
+
+
+def _looks_corrupt(path: Path, exc: Exception) -> bool:
+    if isinstance(exc, sqlite3.DatabaseError):
+        return True
+    text = str(exc).lower()
+    return path.exists() and any(w in text for w in ("malformed", "not a database", "corrupt", "no such table",
+                                                      "database disk image", "hnsw", "error loading"))

@@ -1,0 +1,57 @@
+"""The structured result of ``ask()``: answer text, verified citations, evidence."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quote that supports part of the answer: ``quote == file_text[start:end]``."""
+
+    n: int
+    source: str
+    quote: str
+    start: int
+    end: int
+    chunk_id: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved span of a source file (a chunk or a sentence) with its score."""
+
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    chunk_id: str
+    score: float = 0.0
+
+
+@dataclass
+class Answer:
+    """What ``ask()`` returns. ``refused`` is True when the sources do not support an answer."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    evidence: list[Passage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
+    raw: str = ""
+
+    @property
+    def sources(self) -> list[str]:
+        """Distinct cited file names, in citation order."""
+        return list(dict.fromkeys(c.source for c in self.citations))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable view."""
+        d = asdict(self)
+        d["sources"] = self.sources
+        return d

@@ -1,0 +1,110 @@
+"""Hybrid retrieval: BM25 and dense (Chroma) rankings fused by reciprocal rank, diverse across files."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+from rank_bm25 import BM25Okapi
+
+from qa.components.embedding import embed
+from qa.components.vector_store import Store
+from qa.models import Passage
+from qa.text import terms
+
+RRF_K = 60
+SAME_FILE_DECAY = 0.8  # each further chunk from an already chosen file counts this much less
+
+
+class BM25Index:
+    """An in-memory BM25 over all chunks, rebuilt when the store changes."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        self.passages = passages
+        self._bm25 = BM25Okapi([terms(p.text) or ["_"] for p in passages]) if passages else None
+        self.idf: dict[str, float] = dict(self._bm25.idf) if self._bm25 else {}
+        self.vocabulary: set[str] = set(self.idf)
+
+    def search(self, query: str, n: int) -> list[Passage]:
+        """Top ``n`` chunks with a positive BM25 score."""
+        q = terms(query)
+        if self._bm25 is None or not q:
+            return []
+        scores = self._bm25.get_scores(q)
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])[:n]
+        return [_with_score(self.passages[i], float(scores[i])) for i in order if scores[i] > 0]
+
+
+def _with_score(p: Passage, score: float) -> Passage:
+    return Passage(p.source, p.title, p.text, p.start, p.end, p.chunk_id, score)
+
+
+def fuse(rankings: list[list[Passage]], k: int) -> list[Passage]:
+    """Reciprocal-rank fusion of several rankings, then a per-file decay for diversity."""
+    fused: dict[str, float] = {}
+    by_id: dict[str, Passage] = {}
+    for ranking in rankings:
+        for rank, p in enumerate(ranking):
+            fused[p.chunk_id] = fused.get(p.chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+            by_id.setdefault(p.chunk_id, p)
+    pool = sorted(fused, key=lambda i: -fused[i])
+    chosen: list[Passage] = []
+    per_file: dict[str, int] = {}
+    while pool and len(chosen) < k:
+        best = max(pool, key=lambda i: fused[i] * SAME_FILE_DECAY ** per_file.get(by_id[i].source, 0))
+        pool.remove(best)
+        p = by_id[best]
+        per_file[p.source] = per_file.get(p.source, 0) + 1
+        chosen.append(_with_score(p, fused[best]))
+    return chosen
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over the qa store. ``k`` is a field and an ``invoke`` keyword."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: Any
+    k: int = 8
+    candidates: int = 30
+    _index: BM25Index | None = PrivateAttr(default=None)
+    _index_key: tuple[int, float | None] = PrivateAttr(default=(-1, None))
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    def bm25(self) -> BM25Index:
+        """The BM25 index, rebuilt if the store changed since it was built."""
+        store: Store = self.store
+        key = (store.count(), store.last_indexed())
+        with self._lock:
+            if self._index is None or key != self._index_key:
+                self._index = BM25Index(store.all_passages())
+                self._index_key = key
+            return self._index
+
+    def search(self, query: str, k: int | None = None) -> list[Passage]:
+        """Top ``k`` passages for ``query``; scores are fused RRF scores."""
+        k = k or self.k
+        if not query.strip():
+            return []
+        n = max(self.candidates, 3 * k)
+        dense = self.store.dense_search(embed([query])[0], n)
+        lexical = self.bm25().search(query, n)
+        return fuse([dense, lexical], k)
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        k = kwargs.get("k", self.k)
+        return [
+            Document(
+                page_content=p.text,
+                id=p.chunk_id,
+                metadata={"source": p.source, "title": p.title, "start": p.start, "end": p.end,
+                          "chunk_id": p.chunk_id, "score": p.score},
+            )
+            for p in self.search(query, k)
+        ]

@@ -1,0 +1,122 @@
+"""One settings object, read from environment variables and an optional ``qa.toml``.
+
+Precedence (highest first): explicit overrides, ``QA_*`` environment variables,
+``qa.toml`` in the working directory (or ``QA_CONFIG``), built-in defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.errors import QAError
+
+LLM_BACKENDS = ("llamacpp", "openai", "ollama")
+LLM_PRESETS = ("qwen1.5b", "smollm2")
+
+# Env var name -> settings field. Names are part of the public contract.
+ENV_VARS = {
+    "QA_CORPUS": "corpus",
+    "QA_STORE": "store",
+    "QA_LLM": "llm",
+    "QA_LLM_PRESET": "llm_preset",
+    "QA_OPENAI_BASE_URL": "openai_base_url",
+    "QA_OPENAI_MODEL": "openai_model",
+    "QA_OPENAI_API_KEY": "openai_api_key",
+    "QA_OLLAMA_BASE_URL": "ollama_base_url",
+    "QA_OLLAMA_MODEL": "ollama_model",
+    "QA_CHROMA_URL": "chroma_url",
+    "QA_MODEL_CACHE": "model_cache",
+    "QA_K": "k",
+    "QA_LLM_TIMEOUT": "llm_timeout",
+    "QA_LLM_THREADS": "llm_threads",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the pipeline. Immutable; use :meth:`replace` for overrides."""
+
+    corpus: Path = Path("seeds")
+    store: Path = Path(".qa")
+    collection: str = "qa_chunks"
+    llm: str = "llamacpp"
+    llm_preset: str = "qwen1.5b"
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = "local"
+    openai_api_key: str = "not-needed"
+    ollama_base_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "qwen2.5:1.5b"
+    chroma_url: str = ""
+    model_cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "qa" / "models")
+    # chunking: tiktoken tokens per chunk and overlap
+    chunk_tokens: int = 160
+    chunk_overlap: int = 32
+    # retrieval: chunks fused from BM25 + dense, then sentences offered to the LLM
+    k: int = 8
+    evidence_sentences: int = 8
+    evidence_tokens: int = 450
+    max_question_chars: int = 2000
+    # generation
+    max_answer_tokens: int = 120
+    llm_timeout: float = 120.0
+    llm_threads: int = 0  # 0 = all cores
+    n_ctx: int = 2048
+    n_batch: int = 512
+
+    def replace(self, **overrides: Any) -> Settings:
+        """Return a copy with ``overrides`` applied (unknown names are an error)."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise QAError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return _validated(dataclasses.replace(self, **_coerce(overrides)))
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    types = {f.name: f.type for f in dataclasses.fields(Settings)}
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        kind = types[name]
+        try:
+            if kind == "Path":
+                out[name] = Path(value).expanduser()
+            elif kind == "int":
+                out[name] = int(value)
+            elif kind == "float":
+                out[name] = float(value)
+            else:
+                out[name] = str(value)
+        except (TypeError, ValueError) as exc:
+            raise QAError(f"setting {name}={value!r} is not a valid {kind}") from exc
+    return out
+
+
+def _validated(s: Settings) -> Settings:
+    if s.llm not in LLM_BACKENDS:
+        raise QAError(f"QA_LLM must be one of {', '.join(LLM_BACKENDS)}, not {s.llm!r}")
+    if s.llm_preset not in LLM_PRESETS:
+        raise QAError(f"QA_LLM_PRESET must be one of {', '.join(LLM_PRESETS)}, not {s.llm_preset!r}")
+    if s.k < 1 or s.evidence_sentences < 1:
+        raise QAError("k and evidence_sentences must be at least 1")
+    return s
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from ``qa.toml`` (optional), ``QA_*`` env vars, then ``overrides``."""
+    values: dict[str, Any] = {}
+    toml_path = Path(os.environ.get("QA_CONFIG", "qa.toml"))
+    if toml_path.is_file():
+        try:
+            values.update(tomllib.loads(toml_path.read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise QAError(f"cannot read config {toml_path}: {exc}") from exc
+    for env, name in ENV_VARS.items():
+        if os.environ.get(env):
+            values[name] = os.environ[env]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings().replace(**values)

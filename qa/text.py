@@ -1,0 +1,78 @@
+"""Sentence splitting with character offsets, and the word tokens used for lexical matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace and
+# an upper-case letter, digit or opening quote. Lines are paragraphs in these corpora.
+_SENT_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Lt|Col|Capt|Sgt|Jr|Sr|No|vs|etc|U\.S|U\.N|e\.g|i\.e)\.$")
+_WORD = re.compile(r"[A-Za-z0-9\u00C0-\u024F\u0600-\u06FF]+(?:['’][a-z]+)?")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them themselves
+    then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves s t don said says
+    say tell told according did does whose many much one ones also would may might shall
+    """.split()
+)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans ``(s, e)`` of the sentences in ``text[start:end]``, trimmed of surrounding space."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        ls, le = start + line.start(), start + line.end()
+        cut = ls
+        for m in _SENT_END.finditer(text, ls, le):
+            if _ABBREV.search(text, max(ls, m.start() - 6), m.start()):
+                continue
+            spans.append((cut, m.start()))
+            cut = m.end()
+        spans.append((cut, le))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents, and unify quotes and dashes for matching."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.lower().replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
+
+
+def words(text: str) -> list[str]:
+    """All word tokens, folded."""
+    return [w.replace("'s", "").replace("’s", "") for w in _WORD.findall(fold(text))]
+
+
+def content_words(text: str) -> list[str]:
+    """Word tokens minus stop words."""
+    return [w for w in words(text) if w not in STOPWORDS]
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper so that 'strikes'/'strike', 'killed'/'kill' match."""
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words: the unit of BM25 and lexical support checks."""
+    return [stem(w) for w in content_words(text)]
