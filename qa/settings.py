@@ -59,7 +59,7 @@ class Settings:
     # retrieval: chunks fused from BM25 + dense, then sentences offered to the LLM
     k: int = 8
     evidence_sentences: int = 8
-    evidence_tokens: int = 450
+    evidence_tokens: int = 550
     max_question_chars: int = 2000
     # generation
     max_answer_tokens: int = 120

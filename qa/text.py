@@ -76,3 +76,31 @@ def stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """Stemmed content words: the unit of BM25 and lexical support checks."""
     return [stem(w) for w in content_words(text)]
+
+
+NUMBER_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "thirteen": "13", "fourteen": "14", "fifteen": "15", "twenty": "20", "hundred": "100",
+}
+
+
+def vocabulary(text: str) -> set[str]:
+    """Terms of ``text`` for matching: stemmed words, number words as digits, raw folded words."""
+    return {NUMBER_WORDS.get(t, t) for t in terms(text)} | {fold(w) for w in re.findall(r"[A-Za-z]+", text)} | {
+        t.replace(",", "") for t in re.findall(r"\d[\d,]*", text)
+    }
+
+
+def has_term(term: str, vocab: set[str]) -> bool:
+    """``term`` matches a word of ``vocab``: equal, same 5-letter stem, or part of a compound."""
+    if term in vocab:
+        return True
+    if len(term) < 4:
+        return False
+    for word in vocab:
+        if len(word) >= 5 and len(term) >= 5 and (word.startswith(term) or term.startswith(word)):
+            return True
+        if len(word) > len(term) + 2 and term in word:  # code/name in "codenamed"
+            return True
+    return False

@@ -7,14 +7,13 @@ across files, become the numbered passages ``[1]..[n]`` the model must cite.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa.components.embedding import embed
 from qa.models import Passage
-from qa.text import terms, words
+from qa.text import has_term, terms, vocabulary, words
 
 SAME_FILE_DECAY = 0.9
 MIN_WORDS = 7  # a shorter sentence is joined with its successor so it carries context
@@ -69,23 +68,13 @@ def idf_weights(idf: dict[str, float], query_terms: list[str]) -> dict[str, floa
 
 
 def lexical_coverage(weights: dict[str, float], text: str) -> float:
-    """IDF-weighted share of query terms present in ``text`` (prefix match for long stems)."""
+    """IDF-weighted share of query terms present in ``text`` (see :func:`qa.text.has_term`)."""
     total = sum(weights.values())
     if not total:
         return 0.0
-    have = set(terms(text))
-    hit = sum(w for t, w in weights.items() if term_in(t, have))
+    have = vocabulary(text)
+    hit = sum(w for t, w in weights.items() if has_term(t, have))
     return hit / total
-
-
-def term_in(term: str, have: set[str]) -> bool:
-    """``term`` is in ``have``, allowing a shared prefix of 5+ letters (retaliat-ory/-ion)."""
-    if term in have:
-        return True
-    if len(term) >= 5:
-        return any(len(h) >= 5 and (h.startswith(term[:5]) and (h.startswith(term) or term.startswith(h)))
-                   for h in have)
-    return False
 
 
 def score_sentences(query: str, sentences: list[Passage], idf: dict[str, float]) -> list[Scored]:
@@ -165,8 +154,3 @@ def windows(chosen: list[Scored], chunks: list[Passage], budget_tokens: int, rad
 def relevance(scored: list[Scored]) -> float:
     """How relevant the best evidence is (0 when there is none)."""
     return max((s.score for s in scored), default=0.0) if scored else 0.0
-
-
-def log_idf(n_docs: int, df: int) -> float:
-    """Smoothed IDF, used when no BM25 statistics are available."""
-    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))

@@ -213,7 +213,7 @@ class Pipeline:
 
         unseen = unseen_terms(f"{prep.question} {question}", self.retriever.bm25().vocabulary)
         verifier = Verifier(f"{prep.question} {question}", prep.evidence, unseen)
-        evidence_block = "\n\n".join(f"[{i}] {p.text}" for i, p in enumerate(prep.evidence, 1))
+        evidence_block = "\n".join(f"[{i}] {p.text}" for i, p in enumerate(prep.evidence, 1))
         chain = answer_prompt() | self.llm | StrOutputParser()
         draft, done, kept = "", 0, []
         t_gen = time.perf_counter()

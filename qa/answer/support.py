@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import re
 
-from qa.text import STOPWORDS, fold, sentence_spans, stem, terms
+from qa.text import NUMBER_WORDS, STOPWORDS, fold, has_term, sentence_spans, stem, terms, vocabulary
 
-NUMBER_WORDS = {
-    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
-    "thirteen": "13", "fourteen": "14", "fifteen": "15", "twenty": "20", "hundred": "100",
-}
 # words a fluent answer adds that carry no fact of their own
 FILLER = frozenset(
     stem(w) for w in """according reported report stated state states statement article articles source
@@ -44,28 +39,7 @@ def strict_tokens(claim: str) -> set[str]:
     return {t for t in out if t}
 
 
-def vocabulary(text: str) -> set[str]:
-    """Terms of ``text`` for matching: stemmed words, number words as digits, raw folded words."""
-    return set(normal_terms(text)) | {fold(w) for w in re.findall(r"[A-Za-z]+", text)} | {
-        t.replace(",", "") for t in re.findall(r"\d[\d,]*", text)
-    }
-
-
-def has_term(term: str, vocab: set[str]) -> bool:
-    """``term`` matches a word of ``vocab``: equal, same 5-letter stem, or part of a compound."""
-    if term in vocab:
-        return True
-    if len(term) < 4:
-        return False
-    for word in vocab:
-        if len(word) >= 5 and len(term) >= 5 and (word.startswith(term) or term.startswith(word)):
-            return True
-        if len(word) > len(term) + 2 and term in word:  # code/name in "codenamed"
-            return True
-    return False
-
-
-def coverage(claim: str, text: str, unseen: set[str] | None = None) -> tuple[float, list[str]]:
+def coverage(claim: str, text: str, unseen: set[str] | None = None, question: str = "") -> tuple[float, list[str]]:
     """Share of the claim's content terms found in ``text``, and the claim's names/numbers missing.
 
     ``unseen`` are the question's words that occur nowhere in the corpus ("won" in "who won the
@@ -74,7 +48,8 @@ def coverage(claim: str, text: str, unseen: set[str] | None = None) -> tuple[flo
     """
     vocab = vocabulary(text)
     wanted = [t for t in dict.fromkeys(normal_terms(claim)) if t not in FILLER]
-    missing = [t for t in strict_tokens(claim) if not has_term(t, vocab)]
+    asked = strict_tokens(question) if question else set()  # the question's own names need no quote
+    missing = [t for t in strict_tokens(claim) - asked if not has_term(t, vocab)]
     if unseen:
         missing += [t for t in wanted if t in unseen and not has_term(t, vocab)]
     if not wanted:
@@ -82,19 +57,19 @@ def coverage(claim: str, text: str, unseen: set[str] | None = None) -> tuple[flo
     return sum(1 for t in wanted if has_term(t, vocab)) / len(wanted), missing
 
 
-def supports(claim: str, text: str, unseen: set[str] | None = None) -> bool:
+def supports(claim: str, text: str, unseen: set[str] | None = None, question: str = "") -> bool:
     """True when ``text`` backs every name and number of ``claim`` and most of its words."""
-    share, missing = coverage(claim, text, unseen)
+    share, missing = coverage(claim, text, unseen, question)
     return not missing and share >= MIN_COVERAGE
 
 
-def best_span(claim: str, text: str, unseen: set[str] | None = None) -> tuple[int, int, float] | None:
+def best_span(claim: str, text: str, unseen: set[str] | None = None, question: str = "") -> tuple[int, int, float] | None:
     """The shortest span of one or two adjacent sentences of ``text`` that supports ``claim``."""
     spans = sentence_spans(text)
     candidates = [(a, b) for a, b in spans] + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
     best: tuple[int, int, float] | None = None
     for a, b in candidates:
-        share, missing = coverage(claim, text[a:b], unseen)
+        share, missing = coverage(claim, text[a:b], unseen, question)
         if missing or share < MIN_COVERAGE:
             continue
         if best is None or share > best[2] + 1e-9 or (abs(share - best[2]) < 1e-9 and b - a < best[1] - best[0]):

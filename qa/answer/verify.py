@@ -34,7 +34,7 @@ class Verifier:
         self.stats["phantom"] += len(claim.cited) - len(valid)
         found = []
         for n in valid:
-            span = best_span(text, self.evidence[n - 1].text, self.unseen)
+            span = best_span(text, self.evidence[n - 1].text, self.unseen, self.question)
             if span:
                 found.append((self.evidence[n - 1], span[0], span[1]))
         if found:
@@ -42,7 +42,7 @@ class Verifier:
         # repair: the claim may be true of a passage the model did not cite
         best = None
         for p in self.evidence:
-            span = best_span(text, p.text, self.unseen)
+            span = best_span(text, p.text, self.unseen, self.question)
             if span and (best is None or span[2] > best[3]):
                 best = (p, span[0], span[1], span[2])
         if best:
