@@ -87,13 +87,15 @@ NUMBER_WORDS = {
 
 def vocabulary(text: str) -> set[str]:
     """Terms of ``text`` for matching: stemmed words, number words as digits, raw folded words."""
-    return {NUMBER_WORDS.get(t, t) for t in terms(text)} | {fold(w) for w in re.findall(r"[A-Za-z]+", text)} | {
-        t.replace(",", "") for t in re.findall(r"\d[\d,]*", text)
-    }
+    raw = {fold(w) for w in re.findall(r"[A-Za-z]+", text)}
+    digits = {t.replace(",", "") for t in re.findall(r"\d[\d,]*", text)}
+    return {NUMBER_WORDS.get(t, t) for t in terms(text)} | raw | digits | {NUMBER_WORDS[w] for w in raw & NUMBER_WORDS.keys()}
 
 
 def has_term(term: str, vocab: set[str]) -> bool:
-    """``term`` matches a word of ``vocab``: equal, same 5-letter stem, or part of a compound."""
+    """``term`` matches a word of ``vocab``: equal, one a prefix of the other (5+ letters), part of a
+    compound ("name" in "codenamed"), or a one-letter spelling variant of a long name
+    (Balochistan/Baluchistan)."""
     if term in vocab:
         return True
     if len(term) < 4:
@@ -101,6 +103,20 @@ def has_term(term: str, vocab: set[str]) -> bool:
     for word in vocab:
         if len(word) >= 5 and len(term) >= 5 and (word.startswith(term) or term.startswith(word)):
             return True
-        if len(word) > len(term) + 2 and term in word:  # code/name in "codenamed"
+        if len(word) > len(term) + 2 and term in word:
+            return True
+        if len(term) >= 7 and word[:1] == term[:1] and _one_edit(term, word):
             return True
     return False
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True if ``a`` and ``b`` differ by at most one substitution, insertion or deletion."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + 1 :] == b[i + 1 :] if len(a) == len(b) else a[i:] == b[i + 1 :]

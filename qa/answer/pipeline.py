@@ -211,7 +211,8 @@ class Pipeline:
             finish(text, True, NOTHING_RELEVANT)
             return
 
-        unseen = unseen_terms(f"{prep.question} {question}", self.retriever.bm25().vocabulary)
+        index = self.retriever.bm25()
+        unseen = index.synonyms(unseen_terms(f"{prep.question} {question}", index.vocabulary))
         verifier = Verifier(f"{prep.question} {question}", prep.evidence, unseen)
         evidence_block = "\n".join(f"[{i}] {p.text}" for i, p in enumerate(prep.evidence, 1))
         chain = answer_prompt() | self.llm | StrOutputParser()

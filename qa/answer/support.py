@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from qa.text import NUMBER_WORDS, STOPWORDS, fold, has_term, sentence_spans, stem, terms, vocabulary
+from qa.text import NUMBER_WORDS, STOPWORDS, content_words, fold, has_term, sentence_spans, stem, terms, vocabulary
 
 # words a fluent answer adds that carry no fact of their own
 FILLER = frozenset(
@@ -18,7 +18,7 @@ FILLER = frozenset(
     sources passage passages evidence mentioned mention known called named also however while whereas
     including include includes following respectively around approximately least total""".split()
 )
-MIN_COVERAGE = 0.75
+MIN_COVERAGE = 0.67
 
 
 def normal_terms(text: str) -> list[str]:
@@ -39,31 +39,40 @@ def strict_tokens(claim: str) -> set[str]:
     return {t for t in out if t}
 
 
-def coverage(claim: str, text: str, unseen: set[str] | None = None, question: str = "") -> tuple[float, list[str]]:
+def coverage(
+    claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = ""
+) -> tuple[float, list[str]]:
     """Share of the claim's content terms found in ``text``, and the claim's names/numbers missing.
 
-    ``unseen`` are the question's words that occur nowhere in the corpus ("won" in "who won the
-    election?"). A claim that repeats one asserts what the documents never mention: it counts as
-    missing unless the quote itself has it.
+    ``unseen`` maps the question's words that occur nowhere in the corpus ("won" in "who won the
+    election?") to the corpus words that mean nearly the same ("died" → {"kill", "dead"}). A claim
+    that repeats such a word is backed only if the quote has the word or one of those synonyms:
+    otherwise it asserts what the documents never mention.
     """
     vocab = vocabulary(text)
+    unseen = unseen or {}
+
+    def found(term: str) -> bool:
+        return has_term(term, vocab) or any(has_term(syn, vocab) for syn in unseen.get(term, ()))
+
     wanted = [t for t in dict.fromkeys(normal_terms(claim)) if t not in FILLER]
     asked = strict_tokens(question) if question else set()  # the question's own names need no quote
     missing = [t for t in strict_tokens(claim) - asked if not has_term(t, vocab)]
-    if unseen:
-        missing += [t for t in wanted if t in unseen and not has_term(t, vocab)]
+    missing += [t for t in wanted if t in unseen and not found(t)]
     if not wanted:
         return 0.0, missing
-    return sum(1 for t in wanted if has_term(t, vocab)) / len(wanted), missing
+    return sum(1 for t in wanted if found(t)) / len(wanted), missing
 
 
-def supports(claim: str, text: str, unseen: set[str] | None = None, question: str = "") -> bool:
+def supports(claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = "") -> bool:
     """True when ``text`` backs every name and number of ``claim`` and most of its words."""
     share, missing = coverage(claim, text, unseen, question)
     return not missing and share >= MIN_COVERAGE
 
 
-def best_span(claim: str, text: str, unseen: set[str] | None = None, question: str = "") -> tuple[int, int, float] | None:
+def best_span(
+    claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = ""
+) -> tuple[int, int, float] | None:
     """The shortest span of one or two adjacent sentences of ``text`` that supports ``claim``."""
     spans = sentence_spans(text)
     candidates = [(a, b) for a, b in spans] + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
@@ -77,6 +86,11 @@ def best_span(claim: str, text: str, unseen: set[str] | None = None, question: s
     return best
 
 
-def unseen_terms(question: str, corpus_terms: set[str]) -> set[str]:
-    """Content words of ``question`` that occur nowhere in the corpus (see :func:`coverage`)."""
-    return {t for t in normal_terms(question) if len(t) >= 3 and not t.isdigit() and t not in corpus_terms}
+def unseen_terms(question: str, corpus_terms: set[str]) -> dict[str, str]:
+    """Content words of ``question`` that occur nowhere in the corpus, as {stem: word} (see :func:`coverage`)."""
+    out = {}
+    for word in content_words(question):
+        term = NUMBER_WORDS.get(stem(word), stem(word))
+        if len(term) >= 3 and not term.isdigit() and term not in corpus_terms:
+            out[term] = word
+    return out

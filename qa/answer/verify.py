@@ -20,7 +20,7 @@ class Verifier:
 
     question: str
     evidence: list[Passage]
-    unseen: set[str] = field(default_factory=set)  # question words absent from the corpus
+    unseen: dict[str, set[str]] = field(default_factory=dict)  # question words absent from the corpus
     citations: list[Citation] = field(default_factory=list)
     stats: dict[str, int] = field(
         default_factory=lambda: {"claims": 0, "kept": 0, "dropped": 0, "repaired": 0, "phantom": 0, "refusals": 0}

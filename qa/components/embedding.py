@@ -40,7 +40,10 @@ def embedder_dir() -> Path:
 def get_embedder() -> Any:
     """The process-wide SentenceTransformer, on CPU."""
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
     return SentenceTransformer(str(embedder_dir()), device="cpu", local_files_only=True)
 
 

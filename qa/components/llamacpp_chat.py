@@ -7,6 +7,7 @@ and streams tokens.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,18 @@ from pydantic import ConfigDict, PrivateAttr
 _MODELS: dict[tuple[str, int, int, int], Any] = {}
 _MODELS_LOCK = threading.Lock()
 _CALL_LOCKS: dict[int, threading.Lock] = {}
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free llama.cpp models before interpreter teardown (avoids noisy errors from late __del__)."""
+    with _MODELS_LOCK:
+        for llama in _MODELS.values():
+            try:
+                llama.close()
+            except Exception:  # noqa: BLE001 - best effort at exit
+                pass
+        _MODELS.clear()
 
 
 def load_llama(path: str, n_ctx: int, n_batch: int, n_threads: int) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -14,9 +15,10 @@ from rank_bm25 import BM25Okapi
 from qa.components.embedding import embed
 from qa.components.vector_store import Store
 from qa.models import Passage
-from qa.text import terms
+from qa.text import content_words, stem, terms
 
 RRF_K = 60
+SYNONYM_SIMILARITY = 0.7  # died~killed 0.79, won~held 0.52 with all-MiniLM-L6-v2
 SAME_FILE_DECAY = 0.8  # each further chunk from an already chosen file counts this much less
 
 
@@ -28,6 +30,21 @@ class BM25Index:
         self._bm25 = BM25Okapi([terms(p.text) or ["_"] for p in passages]) if passages else None
         self.idf: dict[str, float] = dict(self._bm25.idf) if self._bm25 else {}
         self.vocabulary: set[str] = set(self.idf)
+        self._words: list[str] | None = None
+        self._word_vectors: np.ndarray | None = None
+
+    def synonyms(self, words: dict[str, str], threshold: float = SYNONYM_SIMILARITY) -> dict[str, set[str]]:
+        """For each {key: word}, the corpus terms whose MiniLM embedding is at least ``threshold`` similar."""
+        if not words or not self.vocabulary:
+            return {k: set() for k in words}
+        if self._word_vectors is None:
+            raw = {w for p in self.passages for w in content_words(p.text) if len(w) >= 3 and not w.isdigit()}
+            self._words = sorted(raw)
+            self._word_vectors = embed(self._words, batch_size=256)
+        assert self._words is not None
+        keys = sorted(words)
+        sims = embed([words[k] for k in keys]) @ self._word_vectors.T
+        return {k: {stem(self._words[j]) for j in np.flatnonzero(row >= threshold)} for k, row in zip(keys, sims, strict=True)}
 
     def search(self, query: str, n: int) -> list[Passage]:
         """Top ``n`` chunks with a positive BM25 score."""
