@@ -80,6 +80,9 @@ def chunk_document(
     while i < len(units):
         j, total = i, 0
         while j < len(units) and (j == i or total + units[j][2] <= max_tokens):
+            # the sum of parts is a lower bound; the joined span (with separators) is what counts
+            if j > i and count_tokens(text[units[i][0] : units[j][1]]) > max_tokens:
+                break
             total += units[j][2]
             j += 1
         spans.append((units[i][0], units[j - 1][1]))
