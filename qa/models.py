@@ -43,7 +43,8 @@ class Answer:
     evidence: list[Passage] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     reason: str = ""
-    raw: str = ""
+    raw: str = ""  # the model's draft, before verification
+    standalone: str = ""  # the question as condensed with the history
 
     @property
     def sources(self) -> list[str]:

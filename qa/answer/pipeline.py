@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from qa.answer.citations import MARKER_RUN, is_refusal, parse_claims
+from qa.answer.citations import MARKER, MARKER_RUN, is_refusal, parse_claims, strip_markers
 from qa.answer.evidence import Scored, relevance, score_sentences, select, split_sentences, windows
+from qa.answer.pointer import pointed_sentence
 from qa.answer.prompts import answer_prompt, condense_prompt
 from qa.answer.support import unseen_terms
 from qa.answer.verify import Verifier
@@ -200,6 +201,7 @@ class Pipeline:
             holder.answer = Answer(
                 question=question, text=text, citations=list(verifier.citations) if verifier else [],
                 refused=refused, evidence=prep.evidence, timings=timings, reason=reason, raw=raw,
+                standalone=prep.question,
             )
             if verifier:
                 holder.answer.timings.update({f"n_{k}": float(v) for k, v in verifier.stats.items()})
@@ -239,6 +241,12 @@ class Pipeline:
             timings.setdefault("first_token", time.perf_counter() - t0)
             yield piece if len(kept) == 1 else " " + piece
         timings["generate"] = time.perf_counter() - t_gen
+        if not kept and not strip_markers(draft).strip(" .,;:"):
+            pointed = self._follow_pointer(draft, prep, unseen, verifier, question)
+            if pointed:
+                kept.append(pointed)
+                timings.setdefault("first_token", time.perf_counter() - t0)
+                yield pointed
         if kept:
             finish(" ".join(kept), False, raw=draft, verifier=verifier)
             return
@@ -247,6 +255,20 @@ class Pipeline:
         timings.setdefault("first_token", time.perf_counter() - t0)
         yield text
         finish(text, True, reason, raw=draft, verifier=verifier)
+
+    def _follow_pointer(
+        self, draft: str, prep: Prepared, unseen: dict[str, set[str]], verifier: Verifier, question: str
+    ) -> str | None:
+        """The model answered with bare markers: quote the sentence it points to, if it fits."""
+        cited = [int(n) for m in MARKER.finditer(draft) for n in re.findall(r"\d+", m.group(1))]
+        passages = [prep.evidence[n - 1] for n in dict.fromkeys(cited) if 1 <= n <= len(prep.evidence)]
+        found = pointed_sentence(f"{prep.question} {question}" if prep.question != question else question,
+                                 passages, unseen, self.retriever.bm25().idf)
+        if not found:
+            return None
+        p, a, b = found
+        verifier.stats["pointed"] = 1
+        return f"{p.text[a:b].rstrip('.')} [{verifier.cite(p, a, b)}]."
 
     @staticmethod
     def _verified(segment: str, verifier: Verifier) -> Iterator[str]:

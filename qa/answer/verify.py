@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qa.answer.answer_type import expected, gives
 from qa.answer.citations import Claim, is_refusal, strip_markers
 from qa.answer.support import best_span
 from qa.models import Citation, Passage
@@ -23,7 +24,8 @@ class Verifier:
     unseen: dict[str, set[str]] = field(default_factory=dict)  # question words absent from the corpus
     citations: list[Citation] = field(default_factory=list)
     stats: dict[str, int] = field(
-        default_factory=lambda: {"claims": 0, "kept": 0, "dropped": 0, "repaired": 0, "phantom": 0, "refusals": 0}
+        default_factory=lambda: {"claims": 0, "kept": 0, "dropped": 0, "repaired": 0, "phantom": 0, "refusals": 0,
+                                 "off_type": 0}
     )
     _numbers: dict[tuple[str, int, int], int] = field(default_factory=dict)
 
@@ -56,19 +58,23 @@ class Verifier:
         if is_refusal(claim.text):
             self.stats["refusals"] += 1
             return None
+        if not gives(expected(self.question), strip_markers(claim.text), self.question):
+            self.stats["off_type"] += 1  # e.g. no figure in the answer to a "how many" question
+            return None
         backed = self.supporting(claim)
         if not backed:
             self.stats["dropped"] += 1
             return None
         self.stats["kept"] += 1
-        marks = "".join(f"[{self._cite(p, a, b)}]" for p, a, b in backed)
+        marks = "".join(f"[{self.cite(p, a, b)}]" for p, a, b in backed)
         body = strip_markers(claim.text).rstrip(",;:")
         tail = claim.tail
         if body.endswith((".", "!", "?")):
             body, tail = body[:-1], tail or body[-1]
         return f"{body} {marks}{tail or '.'}"
 
-    def _cite(self, p: Passage, a: int, b: int) -> int:
+    def cite(self, p: Passage, a: int, b: int) -> int:
+        """The citation number of ``p.text[a:b]``, adding it on first use."""
         key = (p.source, p.start + a, p.start + b)
         if key not in self._numbers:
             self._numbers[key] = len(self.citations) + 1

@@ -1,0 +1,39 @@
+"""When the model only points ("[3]") instead of writing, answer with the sentence it points to.
+
+The sentence is quoted verbatim, so it is grounded by construction; it still has to be about the
+question: it must give the kind of answer asked for, hold the question's words the corpus
+otherwise never uses (or their synonyms), and cover most of the question's weighted terms.
+"""
+
+from __future__ import annotations
+
+from qa.answer.answer_type import expected, gives
+from qa.answer.evidence import idf_weights, lexical_coverage
+from qa.models import Passage
+from qa.text import has_term, sentence_spans, terms, vocabulary
+
+MIN_QUESTION_COVERAGE = 0.5
+
+
+def pointed_sentence(
+    question: str, passages: list[Passage], unseen: dict[str, set[str]], idf: dict[str, float]
+) -> tuple[Passage, int, int] | None:
+    """The best sentence of ``passages`` answering ``question`` as (passage, start, end), or None."""
+    kind = expected(question)
+    weights = idf_weights(idf, terms(question))
+    asked = set(terms(question))
+    best: tuple[Passage, int, int, float] | None = None
+    for p in passages:
+        for a, b in sentence_spans(p.text):
+            sentence = p.text[a:b]
+            vocab = vocabulary(sentence)
+            if not gives(kind, sentence, question):
+                continue
+            if any(not has_term(t, vocab) and not any(has_term(x, vocab) for x in syns) for t, syns in unseen.items()):
+                continue
+            if len(set(terms(sentence)) - asked) < 2:  # it must add something to the question
+                continue
+            cov = lexical_coverage(weights, sentence)
+            if cov >= MIN_QUESTION_COVERAGE and (best is None or cov > best[3]):
+                best = (p, a, b, cov)
+    return best[:3] if best else None
