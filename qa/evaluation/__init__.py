@@ -1,0 +1,1 @@
+"""Evaluation: the hand-written QA set, its fact gate, metrics, reports, and the naive baseline."""

@@ -1,0 +1,82 @@
+"""Load the QA set and gate it: every required fact must occur in one of its gold files."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.errors import QAError
+
+TYPES = ("single", "multi_source", "conflict", "paraphrase", "unanswerable", "multi_turn")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One QA item."""
+
+    id: str
+    type: str
+    question: str
+    reference: str
+    facts: list[str]
+    gold: list[str]
+    answerable: bool
+    history: list[tuple[str, str]] = field(default_factory=list)
+
+
+def fact_matches(fact: str, text: str) -> bool:
+    """A fact is a case-insensitive substring, or a regex when it starts with ``re:``."""
+    if fact.startswith("re:"):
+        return re.search(fact[3:], text, re.IGNORECASE) is not None
+    return fact.lower() in text.lower()
+
+
+def load_items(path: Path) -> list[Item]:
+    """Parse and validate the JSONL QA set."""
+    if not path.is_file():
+        raise QAError(f"QA set not found: {path}")
+    items: list[Item] = []
+    seen: set[str] = set()
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            item = Item(
+                id=str(d["id"]), type=str(d["type"]), question=str(d["question"]), reference=str(d["reference"]),
+                facts=[str(f) for f in d["facts"]], gold=[str(g) for g in d["gold"]], answerable=bool(d["answerable"]),
+                history=[(str(u), str(a)) for u, a in d.get("history", [])],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise QAError(f"{path}:{n}: malformed item ({exc})") from exc
+        if item.type not in TYPES:
+            raise QAError(f"{path}:{n}: item {item.id}: unknown type {item.type!r}")
+        if item.id in seen:
+            raise QAError(f"{path}:{n}: duplicate id {item.id}")
+        seen.add(item.id)
+        items.append(item)
+    return items
+
+
+def fact_gate(items: list[Item], corpus: Path) -> None:
+    """Fail, naming the item, if a required fact is in none of its gold files (or a gold file is missing)."""
+    cache: dict[str, str] = {}
+    for item in items:
+        if item.answerable and (not item.facts or not item.gold):
+            raise QAError(f"fact gate: item {item.id} is answerable but has no facts or no gold files")
+        for name in item.gold:
+            if name not in cache:
+                path = corpus / name
+                if not path.is_file():
+                    raise QAError(f"fact gate: item {item.id}: gold file {name} not in {corpus}")
+                cache[name] = path.read_text(encoding="utf-8", errors="replace")
+        for fact in item.facts:
+            if fact.startswith("re:"):
+                try:
+                    re.compile(fact[3:])
+                except re.error as exc:
+                    raise QAError(f"fact gate: item {item.id}: bad regex {fact!r}: {exc}") from exc
+            if not any(fact_matches(fact, cache[g]) for g in item.gold):
+                raise QAError(f"fact gate: item {item.id}: fact {fact!r} occurs in none of its gold files {item.gold}")
