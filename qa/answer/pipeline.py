@@ -165,7 +165,7 @@ class Pipeline:
         """Condense, retrieve chunks and choose the numbered evidence sentences."""
         t0 = time.perf_counter()
         self.ensure_index()
-        standalone = self.condense(question, history)
+        standalone = self.retriever.bm25().correct_spelling(self.condense(question, history))
         t1 = time.perf_counter()
         query = standalone if not history else f"{standalone} {question}"
         chunks = self.retriever.search(query, self.settings.k)
@@ -242,7 +242,7 @@ class Pipeline:
             yield piece if len(kept) == 1 else " " + piece
         timings["generate"] = time.perf_counter() - t_gen
         if not kept and not strip_markers(draft).strip(" .,;:"):
-            pointed = self._follow_pointer(draft, prep, unseen, verifier, question)
+            pointed = self._follow_pointer(draft, prep, verifier, question)
             if pointed:
                 kept.append(pointed)
                 timings.setdefault("first_token", time.perf_counter() - t0)
@@ -257,13 +257,12 @@ class Pipeline:
         finish(text, True, reason, raw=draft, verifier=verifier)
 
     def _follow_pointer(
-        self, draft: str, prep: Prepared, unseen: dict[str, set[str]], verifier: Verifier, question: str
-    ) -> str | None:
+        self, draft: str, prep: Prepared, verifier: Verifier, question: str) -> str | None:
         """The model answered with bare markers: quote the sentence it points to, if it fits."""
         cited = [int(n) for m in MARKER.finditer(draft) for n in re.findall(r"\d+", m.group(1))]
         passages = [prep.evidence[n - 1] for n in dict.fromkeys(cited) if 1 <= n <= len(prep.evidence)]
         found = pointed_sentence(f"{prep.question} {question}" if prep.question != question else question,
-                                 passages, unseen, self.retriever.bm25().idf)
+                                 passages, self.retriever.bm25().idf)
         if not found:
             return None
         p, a, b = found

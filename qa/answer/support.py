@@ -73,9 +73,13 @@ def supports(claim: str, text: str, unseen: dict[str, set[str]] | None = None, q
 def best_span(
     claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = ""
 ) -> tuple[int, int, float] | None:
-    """The shortest span of one or two adjacent sentences of ``text`` that supports ``claim``."""
+    """The shortest span of adjacent sentences of ``text`` that supports ``claim``.
+
+    A span has at most one sentence more than the claim itself (so two for a one-sentence claim).
+    """
     spans = sentence_spans(text)
-    candidates = [(a, b) for a, b in spans] + [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
+    width = max(2, len(sentence_spans(claim)) + 1)
+    candidates = [(spans[i][0], spans[j][1]) for i in range(len(spans)) for j in range(i, min(len(spans), i + width))]
     best: tuple[int, int, float] | None = None
     for a, b in candidates:
         share, missing = coverage(claim, text[a:b], unseen, question)
@@ -86,10 +90,24 @@ def best_span(
     return best
 
 
+_SUBORDINATE = re.compile(
+    r",|;|\b(?:when|while|after|before|according|during|since|because|if|although|whereas|following)\b", re.IGNORECASE
+)
+
+
+def main_clause(question: str) -> str:
+    """The question up to its first comma or subordinate clause ("... died when Iran hit ...")."""
+    return _SUBORDINATE.split(question, maxsplit=1)[0]
+
+
 def unseen_terms(question: str, corpus_terms: set[str]) -> dict[str, str]:
-    """Content words of ``question`` that occur nowhere in the corpus, as {stem: word} (see :func:`coverage`)."""
+    """Main-clause words of ``question`` that occur nowhere in the corpus, as {stem: word}.
+
+    These are what the question is about ("won" in "who won the election?"); see :func:`coverage`.
+    Words of subordinate clauses only set the scene and are not checked.
+    """
     out = {}
-    for word in content_words(question):
+    for word in content_words(main_clause(question)):
         term = NUMBER_WORDS.get(stem(word), stem(word))
         if len(term) >= 3 and not term.isdigit() and term not in corpus_terms:
             out[term] = word

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -15,7 +16,7 @@ from rank_bm25 import BM25Okapi
 from qa.components.embedding import embed
 from qa.components.vector_store import Store
 from qa.models import Passage
-from qa.text import content_words, stem, terms
+from qa.text import STOPWORDS, content_words, edit_distance, stem, terms
 
 RRF_K = 60
 SYNONYM_SIMILARITY = 0.7  # died~killed 0.79, won~held 0.52 with all-MiniLM-L6-v2
@@ -30,16 +31,36 @@ class BM25Index:
         self._bm25 = BM25Okapi([terms(p.text) or ["_"] for p in passages]) if passages else None
         self.idf: dict[str, float] = dict(self._bm25.idf) if self._bm25 else {}
         self.vocabulary: set[str] = set(self.idf)
+        self.words: set[str] = {w for p in passages for w in content_words(p.text) if len(w) >= 3 and not w.isdigit()}
         self._words: list[str] | None = None
         self._word_vectors: np.ndarray | None = None
+
+    def correct_spelling(self, text: str) -> str:
+        """Replace words the corpus never uses by a corpus word one or two edits away ("retaliatry")."""
+
+        def fix(m: re.Match[str]) -> str:
+            word = m.group(0)
+            low = word.lower()
+            if len(low) < 5 or low in self.words or low in STOPWORDS or stem(low) in self.vocabulary:
+                return word
+            limit = 1 if len(low) < 7 else 2
+            best = min(
+                (w for w in self.words if w[0] == low[0] and abs(len(w) - len(low)) <= limit),
+                key=lambda w: (edit_distance(low, w, limit), w),
+                default=None,
+            )
+            if best is None or edit_distance(low, best, limit) > limit:
+                return word
+            return best.capitalize() if word[0].isupper() else best
+
+        return re.sub(r"[A-Za-z]+", fix, text)
 
     def synonyms(self, words: dict[str, str], threshold: float = SYNONYM_SIMILARITY) -> dict[str, set[str]]:
         """For each {key: word}, the corpus terms whose MiniLM embedding is at least ``threshold`` similar."""
         if not words or not self.vocabulary:
             return {k: set() for k in words}
         if self._word_vectors is None:
-            raw = {w for p in self.passages for w in content_words(p.text) if len(w) >= 3 and not w.isdigit()}
-            self._words = sorted(raw)
+            self._words = sorted(self.words)
             self._word_vectors = embed(self._words, batch_size=256)
         assert self._words is not None
         keys = sorted(words)
