@@ -13,6 +13,7 @@ from qa.answer.answer_type import expected, gives
 from qa.answer.citations import Claim, is_refusal, strip_markers
 from qa.answer.support import best_span
 from qa.models import Citation, Passage
+from qa.text import STOPWORDS, words
 
 
 @dataclass
@@ -57,6 +58,10 @@ class Verifier:
         self.stats["claims"] += 1
         if is_refusal(claim.text):
             self.stats["refusals"] += 1
+            return None
+        body_words = words(strip_markers(claim.text))
+        if not body_words or body_words[-1] in STOPWORDS:  # "Iran's ambassador is [1]." says nothing
+            self.stats["dropped"] += 1
             return None
         if not gives(expected(self.question), strip_markers(claim.text), self.question):
             self.stats["off_type"] += 1  # e.g. no figure in the answer to a "how many" question

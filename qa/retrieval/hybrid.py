@@ -43,7 +43,7 @@ class BM25Index:
             low = word.lower()
             if len(low) < 5 or low in self.words or low in STOPWORDS or stem(low) in self.vocabulary:
                 return word
-            limit = 1 if len(low) < 7 else 2
+            limit = 1 if len(low) < 10 else 2
             best = min(
                 (w for w in self.words if w[0] == low[0] and abs(len(w) - len(low)) <= limit),
                 key=lambda w: (edit_distance(low, w, limit), w),
