@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.text import sentence_spans
+
 # [2]  [2, 3]  [2][3]  [Passage 2]  [source 2]  (also tolerates a missing closing bracket at the end)
 MARKER = re.compile(r"\[\s*(?:(?:passage|source|evidence|doc(?:ument)?)\s*)?(\d{1,3}(?:\s*[,;&]\s*(?:and\s*)?\d{1,3})*)\s*\]",
                     re.IGNORECASE)
@@ -37,15 +39,17 @@ def parse_claims(answer: str) -> list[Claim]:
         tail = tail_m.group(0) if tail_m else ""
         text = answer[pos : run.start()].strip()
         if text:
-            claims.append(Claim(text, tuple(dict.fromkeys(nums)), tail))
+            # "A. B. [3]": the marker belongs to the last sentence; earlier ones are uncited claims
+            spans = sentence_spans(text)
+            claims.extend(Claim(text[s:e], ()) for s, e in spans[:-1])
+            last = text[spans[-1][0] : spans[-1][1]] if spans else text
+            claims.append(Claim(last, tuple(dict.fromkeys(nums)), tail))
         elif claims:  # markers right after markers: merge into the previous claim
             prev = claims.pop()
             claims.append(Claim(prev.text, tuple(dict.fromkeys(prev.cited + nums)), tail or prev.tail))
         pos = end + len(tail)
     rest = answer[pos:].strip()
     if rest:
-        from qa.text import sentence_spans
-
         claims.extend(Claim(rest[s:e], ()) for s, e in sentence_spans(rest))
     return claims
 

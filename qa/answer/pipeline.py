@@ -30,6 +30,7 @@ from qa.models import Answer, Passage
 from qa.retrieval.hybrid import HybridRetriever
 from qa.settings import Settings
 
+FALLBACK_COVERAGE = 0.6  # a pointer to the wrong passage: any evidence sentence must cover this much
 RELEVANCE_FLOOR = 0.3  # below this, nothing retrieved is about the question: refuse without the model
 NOTHING_RELEVANT = "Nothing in the indexed documents is relevant to this question."
 MODEL_DECLINED = "The most relevant passages do not contain the answer."
@@ -261,8 +262,11 @@ class Pipeline:
         """The model answered with bare markers: quote the sentence it points to, if it fits."""
         cited = [int(n) for m in MARKER.finditer(draft) for n in re.findall(r"\d+", m.group(1))]
         passages = [prep.evidence[n - 1] for n in dict.fromkeys(cited) if 1 <= n <= len(prep.evidence)]
-        found = pointed_sentence(f"{prep.question} {question}" if prep.question != question else question,
-                                 passages, self.retriever.bm25().idf)
+        asked = f"{prep.question} {question}" if prep.question != question else question
+        idf = self.retriever.bm25().idf
+        # the passage pointed at first; failing that, the model still said the evidence holds the answer
+        found = pointed_sentence(asked, passages, idf) or pointed_sentence(
+            asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE)
         if not found:
             return None
         p, a, b = found

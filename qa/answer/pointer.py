@@ -16,7 +16,7 @@ MIN_QUESTION_COVERAGE = 0.5
 
 
 def pointed_sentence(
-    question: str, passages: list[Passage], idf: dict[str, float]
+    question: str, passages: list[Passage], idf: dict[str, float], min_coverage: float = MIN_QUESTION_COVERAGE
 ) -> tuple[Passage, int, int] | None:
     """The best sentence of ``passages`` answering ``question`` as (passage, start, end), or None."""
     kind = expected(question)
@@ -31,6 +31,6 @@ def pointed_sentence(
             if len(set(terms(sentence)) - asked) < 2:  # it must add something to the question
                 continue
             cov = lexical_coverage(weights, sentence)
-            if cov >= MIN_QUESTION_COVERAGE and (best is None or cov > best[3]):
+            if cov >= min_coverage and (best is None or cov > best[3]):
                 best = (p, a, b, cov)
     return best[:3] if best else None
