@@ -28,10 +28,19 @@ def _assert_citations_exact(answer, corpus: Path) -> None:
 
 
 def test_invented_fact_is_dropped_and_refused(seed_pipeline):
+    p = Pipeline(seed_pipeline.settings, llm=_fake("Imran Khan won the February 8 election [1]."))
+    answer = p.ask("Who won the February 8 general election in Pakistan?")
+    assert answer.refused and answer.reason == UNVERIFIED
+    assert answer.citations == [] and "Imran" not in answer.text
+
+
+def test_invented_fact_gives_way_to_the_sentence_that_answers(seed_pipeline):
     p = Pipeline(seed_pipeline.settings, llm=_fake("The operation was code-named Operation Thunderbolt [1]."))
     answer = p.ask(CODENAME_Q)
-    assert answer.refused and answer.reason == UNVERIFIED
-    assert answer.citations == [] and "Thunderbolt" not in answer.text
+    assert "Thunderbolt" not in answer.text
+    assert not answer.refused and answer.timings.get("n_extracted") == 1
+    assert "Marg Bar Sarmachar" in answer.citations[0].quote and answer.citations[0].quote.rstrip(".") in answer.text
+    _assert_citations_exact(answer, seed_pipeline.settings.corpus)
 
 
 def test_phantom_citation_is_dropped_or_repaired(seed_pipeline):

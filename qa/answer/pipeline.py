@@ -31,6 +31,7 @@ from qa.retrieval.hybrid import HybridRetriever
 from qa.settings import Settings
 
 FALLBACK_COVERAGE = 0.6  # a pointer to the wrong passage: any evidence sentence must cover this much
+EXTRACT_COVERAGE = 0.7  # the model declined: a sentence must cover this much of the question to be quoted
 RELEVANCE_FLOOR = 0.3  # below this, nothing retrieved is about the question: refuse without the model
 NOTHING_RELEVANT = "Nothing in the indexed documents is relevant to this question."
 MODEL_DECLINED = "The most relevant passages do not contain the answer."
@@ -242,12 +243,15 @@ class Pipeline:
             timings.setdefault("first_token", time.perf_counter() - t0)
             yield piece if len(kept) == 1 else " " + piece
         timings["generate"] = time.perf_counter() - t_gen
+        pointed = None
         if not kept and not strip_markers(draft).strip(" .,;:"):
             pointed = self._follow_pointer(draft, prep, verifier, question)
-            if pointed:
-                kept.append(pointed)
-                timings.setdefault("first_token", time.perf_counter() - t0)
-                yield pointed
+        if not kept and not pointed:
+            pointed = self._plain_answer(prep, unseen, verifier, question)
+        if pointed:
+            kept.append(pointed)
+            timings.setdefault("first_token", time.perf_counter() - t0)
+            yield pointed
         if kept:
             finish(" ".join(kept), False, raw=draft, verifier=verifier)
             return
@@ -271,6 +275,20 @@ class Pipeline:
             return None
         p, a, b = found
         verifier.stats["pointed"] = 1
+        return f"{p.text[a:b].rstrip('.')} [{verifier.cite(p, a, b)}]."
+
+    def _plain_answer(self, prep: Prepared, unseen: dict[str, set[str]], verifier: Verifier, question: str) -> str | None:
+        """The model declined or said nothing verifiable: quote a sentence that plainly answers, if any.
+
+        Plainly means: it covers most of the question's weighted terms (``EXTRACT_COVERAGE``), gives the
+        answer type asked for, adds to the question, and holds the question's corpus-unseen words.
+        """
+        asked = f"{prep.question} {question}" if prep.question != question else question
+        found = pointed_sentence(asked, prep.evidence, self.retriever.bm25().idf, EXTRACT_COVERAGE, unseen)
+        if not found:
+            return None
+        p, a, b = found
+        verifier.stats["extracted"] = 1
         return f"{p.text[a:b].rstrip('.')} [{verifier.cite(p, a, b)}]."
 
     @staticmethod

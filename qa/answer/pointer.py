@@ -1,4 +1,5 @@
-"""When the model only points ("[3]") instead of writing, answer with the sentence it points to.
+"""Answer with a sentence quoted verbatim: where the model only points ("[3]"), or declines although
+one evidence sentence plainly answers the question.
 
 The sentence is quoted verbatim, so it is grounded by construction; it still has to be about the
 question: it must give the kind of answer asked for, hold the question's words the corpus
@@ -10,15 +11,23 @@ from __future__ import annotations
 from qa.answer.answer_type import expected, gives
 from qa.answer.evidence import idf_weights, lexical_coverage
 from qa.models import Passage
-from qa.text import sentence_spans, terms
+from qa.text import has_term, sentence_spans, terms, vocabulary
 
 MIN_QUESTION_COVERAGE = 0.5
 
 
 def pointed_sentence(
-    question: str, passages: list[Passage], idf: dict[str, float], min_coverage: float = MIN_QUESTION_COVERAGE
+    question: str,
+    passages: list[Passage],
+    idf: dict[str, float],
+    min_coverage: float = MIN_QUESTION_COVERAGE,
+    unseen: dict[str, set[str]] | None = None,
 ) -> tuple[Passage, int, int] | None:
-    """The best sentence of ``passages`` answering ``question`` as (passage, start, end), or None."""
+    """The best sentence of ``passages`` answering ``question`` as (passage, start, end), or None.
+
+    With ``unseen`` (see :func:`qa.answer.support.coverage`), the sentence must also hold each of
+    the question's words that the corpus otherwise never uses, or one of their synonyms.
+    """
     kind = expected(question)
     weights = idf_weights(idf, terms(question))
     asked = set(terms(question))
@@ -28,9 +37,16 @@ def pointed_sentence(
             sentence = p.text[a:b]
             if not gives(kind, sentence, question):
                 continue
+            if unseen and not _mentions_all(sentence, unseen):
+                continue
             if len(set(terms(sentence)) - asked) < 2:  # it must add something to the question
                 continue
             cov = lexical_coverage(weights, sentence)
             if cov >= min_coverage and (best is None or cov > best[3]):
                 best = (p, a, b, cov)
     return best[:3] if best else None
+
+
+def _mentions_all(sentence: str, unseen: dict[str, set[str]]) -> bool:
+    vocab = vocabulary(sentence)
+    return all(has_term(t, vocab) or any(has_term(x, vocab) for x in syns) for t, syns in unseen.items())
