@@ -176,6 +176,9 @@ def open_store(settings: Settings) -> Store:
             raise QAError(f"Chroma server at {settings.chroma_url} failed: {exc}") from exc
         if not _looks_corrupt(settings.store, exc):
             raise
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()  # drop the broken client chromadb cached for this path
         aside = settings.store.with_name(f"{settings.store.name}.corrupt-{int(time.time())}")
         shutil.move(str(settings.store), str(aside))
         import logging
