@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -259,3 +260,42 @@ def test_real_small_model_does_not_obey_planted_instructions(injected_settings):
             text = (injected_settings.corpus / c.source).read_text()
             assert text[c.start : c.end] == c.quote
             assert not Path(c.source).is_absolute() and ".." not in Path(c.source).parts
+
+
+# ---- property-based: whatever the model writes, citations stay exact and inside the evidence ------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from qa.answer.citations import parse_claims  # noqa: E402
+from qa.answer.verify import Verifier  # noqa: E402
+
+_WORDS = ["Marg", "Bar", "Sarmachar", "Pakistan", "Iran", "killed", "nine", "2", "children", "China", "mediate",
+          "the", "was", "operation", "codenamed", "Jaish", "al-Adl", "BANANA", ".", ",", "\n"]
+
+
+@pytest.fixture(scope="module")
+def seed_evidence(seed_pipeline):
+    return seed_pipeline.prepare("What was the code name of Pakistan's operation and who mediated?", []).evidence
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.sampled_from(_WORDS), st.integers(0, 12).map(lambda n: f"[{n}]")), max_size=40))
+def test_verified_citations_always_slice_back_and_stay_in_range(seed_pipeline, seed_evidence, tokens):
+    draft = " ".join(tokens)
+    verifier = Verifier("What was the code name of Pakistan's operation and who mediated?", seed_evidence)
+    kept = [t for c in parse_claims(draft) if (t := verifier.check(c))]
+    corpus = seed_pipeline.settings.corpus
+    numbers = [c.n for c in verifier.citations]
+    assert numbers == list(range(1, len(numbers) + 1))
+    for c in verifier.citations:
+        assert (corpus / c.source).read_text()[c.start : c.end] == c.quote
+    for text in kept:
+        for n in re.findall(r"\[(\d+)\]", text):
+            assert 1 <= int(n) <= len(verifier.citations)
+
+
+def test_ui_binds_to_loopback_by_default():
+    from qa.cli import _parser
+
+    assert _parser().parse_args(["ui"]).host == "127.0.0.1"
+    assert _parser().parse_args(["ui"]).share == "off"
