@@ -221,6 +221,12 @@ class Pipeline:
         evidence_block = "\n".join(f"[{i}] {p.text}" for i, p in enumerate(prep.evidence, 1))
         chain = answer_prompt() | self.llm | StrOutputParser()
         draft, done, kept = "", 0, []
+
+        def emit(piece: str) -> str:
+            kept.append(piece)
+            timings.setdefault("first_token", time.perf_counter() - t0)
+            return piece if len(kept) == 1 else " " + piece
+
         t_gen = time.perf_counter()
         try:
             for delta in chain.stream({"evidence": evidence_block, "question": prep.question}):
@@ -230,18 +236,14 @@ class Pipeline:
                 cut = _complete_upto(draft, done)
                 if cut > done:
                     for piece in self._verified(draft[done:cut], verifier):
-                        kept.append(piece)
-                        timings.setdefault("first_token", time.perf_counter() - t0)
-                        yield piece if len(kept) == 1 else " " + piece
+                        yield emit(piece)
                     done = cut
         except BackendError:
             raise
         except Exception as exc:
             raise backend_error(self.settings, exc) from exc
         for piece in self._verified(draft[done:], verifier):
-            kept.append(piece)
-            timings.setdefault("first_token", time.perf_counter() - t0)
-            yield piece if len(kept) == 1 else " " + piece
+            yield emit(piece)
         timings["generate"] = time.perf_counter() - t_gen
         pointed = None
         if not kept and not strip_markers(draft).strip(" .,;:"):
@@ -249,9 +251,7 @@ class Pipeline:
         if not kept and not pointed:
             pointed = self._plain_answer(prep, unseen, verifier, question)
         if pointed:
-            kept.append(pointed)
-            timings.setdefault("first_token", time.perf_counter() - t0)
-            yield pointed
+            yield emit(pointed)
         if kept:
             finish(" ".join(kept), False, raw=draft, verifier=verifier)
             return
@@ -271,11 +271,7 @@ class Pipeline:
         # the passage pointed at first; failing that, the model still said the evidence holds the answer
         found = pointed_sentence(asked, passages, idf) or pointed_sentence(
             asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE)
-        if not found:
-            return None
-        p, a, b = found
-        verifier.stats["pointed"] = 1
-        return f"{p.text[a:b].rstrip('.')} [{verifier.cite(p, a, b)}]."
+        return _quote(found, verifier, "pointed")
 
     def _plain_answer(self, prep: Prepared, unseen: dict[str, set[str]], verifier: Verifier, question: str) -> str | None:
         """The model declined or said nothing verifiable: quote a sentence that plainly answers, if any.
@@ -285,11 +281,7 @@ class Pipeline:
         """
         asked = f"{prep.question} {question}" if prep.question != question else question
         found = pointed_sentence(asked, prep.evidence, self.retriever.bm25().idf, EXTRACT_COVERAGE, unseen)
-        if not found:
-            return None
-        p, a, b = found
-        verifier.stats["extracted"] = 1
-        return f"{p.text[a:b].rstrip('.')} [{verifier.cite(p, a, b)}]."
+        return _quote(found, verifier, "extracted")
 
     @staticmethod
     def _verified(segment: str, verifier: Verifier) -> Iterator[str]:
@@ -297,6 +289,15 @@ class Pipeline:
             text = verifier.check(claim)
             if text:
                 yield text
+
+
+def _quote(found: tuple[Passage, int, int] | None, verifier: Verifier, stat: str) -> str | None:
+    """A sentence quoted verbatim as the answer, with its citation (None if nothing was found)."""
+    if not found:
+        return None
+    p, a, b = found
+    verifier.stats[stat] = 1
+    return f"{p.text[a:b].rstrip('.')} [{verifier.cite(p, a, b)}]."
 
 
 def _complete_upto(draft: str, start: int) -> int:
