@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ def running_app(tmp_path_factory):
     get_pipeline(**overrides).ensure_index()
     app = build_app(**overrides)
     port = _free_port()
-    app.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False)
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False)
     yield f"http://127.0.0.1:{port}/"
     app.close()
 
@@ -84,6 +85,21 @@ def test_gradio_client_named_endpoint(running_app):
     assert result["citations"][0]["source"] == "004_df5bf45f4cf73b0f.txt"
     bad = client.predict("   ", "[]", api_name="/ask")
     assert bad["error"] == "question is empty"
+
+
+def test_a_second_user_is_served_while_an_answer_is_generated(running_app):
+    from gradio_client import Client
+
+    first, second = Client(running_app, verbose=False), Client(running_app, verbose=False)
+    job = first.submit("Who offered to mediate between Iran and Pakistan?", "[]", api_name="/ask")
+    for _ in range(6000):  # wait (bounded) until the first answer is being generated
+        if job.status().code.name not in ("STARTING", "JOINING_QUEUE", "QUEUE"):
+            break
+        time.sleep(0.01)
+    quick = second.predict("", "[]", api_name="/ask")  # needs no model: answered at once
+    assert quick["error"] == "question is empty"
+    assert not job.done(), "the second user had to wait for the first answer"
+    assert set(job.result()) >= {"text", "citations"}
 
 
 @pytest.mark.browser

@@ -151,7 +151,8 @@ def build_app(**overrides: Any) -> gr.Blocks:
         api_out = gr.JSON(visible=False)
         api_btn = gr.Button(visible=False)
         api_btn.click(api_ask, [api_q, api_h], api_out, api_name="ask")
-    return app
+    # several users at once: model calls are serialised by the model's lock, everything else runs freely
+    return app.queue(default_concurrency_limit=4)
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, **overrides: Any) -> int:
@@ -159,7 +160,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False, **over
     get_pipeline(**overrides).ensure_index()
     app = build_app(**overrides)
     user, password = os.environ.get("QA_UI_USER"), os.environ.get("QA_UI_PASSWORD")
-    app.queue(default_concurrency_limit=4).launch(
+    app.launch(
         server_name=host, server_port=port, share=share, auth=(user, password) if user and password else None,
         css=CSS, ssr_mode=False, show_error=False, quiet=True,
     )
