@@ -227,6 +227,10 @@ def test_no_connection_leaves_loopback(tmp_path):
         a = p.ask("Who offered to mediate between Iran and Pakistan?")
         import qa.evaluation.cli, qa.ui.app
         app = qa.ui.app.build_app(corpus={str(corpus)!r}, store={str(tmp_path / 'store')!r}, llm_preset="smollm2")
+        app.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, ssr_mode=False)
+        import urllib.request
+        urllib.request.urlopen(app.local_url, timeout=30).read()
+        app.close()
         print("ATTEMPTS", attempts)
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
