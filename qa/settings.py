@@ -33,6 +33,7 @@ ENV_VARS = {
     "QA_MODEL_CACHE": "model_cache",
     "QA_K": "k",
     "QA_LLM_TIMEOUT": "llm_timeout",
+    "QA_LLM_RETRIES": "llm_retries",
     "QA_LLM_THREADS": "llm_threads",
 }
 
@@ -63,7 +64,8 @@ class Settings:
     max_question_chars: int = 2000
     # generation
     max_answer_tokens: int = 120
-    llm_timeout: float = 120.0
+    llm_timeout: float = 120.0  # seconds per request to a remote backend
+    llm_retries: int = 2  # retries of a failed request (connection error, timeout, 429, 5xx)
     llm_threads: int = 0  # 0 = all cores
     n_ctx: int = 2048
     n_batch: int = 512

@@ -66,7 +66,9 @@ def content_words(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A light suffix stripper so that 'strikes'/'strike', 'killed'/'kill' match."""
+    """A light suffix stripper so that 'strikes'/'strike', 'killed'/'kill', '3rd'/'3' match."""
+    if word[:1].isdigit():
+        return re.sub(r"^(\d+)(?:st|nd|rd|th)$", r"\1", word)
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
             return word[: -len(suffix)]
@@ -140,3 +142,11 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
         if min(d[i]) > limit:
             return limit + 1
     return d[-1][-1]
+
+
+# words that carry no fact of their own: a fluent answer adds them, a question asks "according to the articles"
+FILLER = frozenset(
+    stem(w) for w in """according reported report stated state states statement article articles source
+    sources passage passages evidence mentioned mention known called named also however while whereas
+    including include includes following respectively around approximately least total""".split()
+)

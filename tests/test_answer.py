@@ -121,3 +121,46 @@ def test_default_model_answers_the_codename_and_refuses_the_unknown(seed_setting
     _assert_citations_exact(answer, seed_settings.corpus)
     unknown = pipeline.ask("Who won the February 8 general election in Pakistan?")
     assert unknown.refused and not unknown.citations
+
+
+def test_a_true_sentence_that_does_not_answer_gives_way(seed_pipeline):
+    kerman = ("The missile and drone strikes by Iran were in response to a suicide bombing carried out by Isis-K, "
+              "the Afghan branch of Islamic State, which killed 85 Iranians in the south-eastern city of Kerman on "
+              "3 January [2].")
+    answer = Pipeline(seed_pipeline.settings, llm=_fake(kerman)).ask("What was Pakistan's retaliatory operation codenamed?")
+    assert answer.timings["n_off_question"] == 1 and "Kerman" not in answer.text
+    assert "Marg Bar Sarmachar" in answer.text
+    _assert_citations_exact(answer, seed_pipeline.settings.corpus)
+
+
+def test_a_repeated_claim_is_said_once(seed_pipeline):
+    claim = "The operation was codenamed Marg Bar Sarmachar [1]. "
+    answer = Pipeline(seed_pipeline.settings, llm=_fake(claim * 3)).ask(CODENAME_Q)
+    assert answer.text.count("Marg Bar Sarmachar") == 1 and answer.timings["n_repeated"] == 2
+
+
+def test_misspelt_question_words_are_corrected_before_checking(seed_pipeline):
+    prep = seed_pipeline.prepare("Who is Pakistan's caretaker foreign minster?", [])
+    assert "minster" not in prep.asked and "minister" in prep.asked
+
+
+def test_other_accounts_of_a_figure_are_quoted_too():
+    from qa.answer.other_accounts import figures, other_accounts
+    from qa.models import Passage
+
+    a = Passage("a.txt", "", "Officials said 9 people were killed in the strikes on 3 January 2024.", 0, 69, "a.txt:0")
+    b = Passage("b.txt", "", "A local official said the strikes killed 7 people. Markets reopened.", 0, 67, "b.txt:0")
+    c = Passage("c.txt", "", "The 2 countries agreed to talks on January 22.", 0, 46, "c.txt:0")
+    idf = {"peopl": 1.0, "kill": 1.0, "strike": 1.0, "countri": 1.0, "talk": 1.0}
+    assert figures(a.text) == {"9"}  # the date and the year are not counts
+    found = other_accounts("How many people were killed in the strikes?", "9 people were killed [1].",
+                           [(a, 0, len(a.text))], [a, b, c], idf)
+    assert [(p.source, p.text[s:e]) for p, s, e in found] == [("b.txt", "A local official said the strikes killed 7 people.")]
+
+
+def test_unseen_question_words_exclude_subordinate_clauses_and_meta_words():
+    from qa.answer.support import unseen_terms
+
+    corpus_terms = {"election", "pakistan", "february"}
+    found = unseen_terms("Who won the February election in Pakistan, according to the articles?", corpus_terms)
+    assert found == {"won": "won"}  # "articles" is about the sources, not the fact asked for

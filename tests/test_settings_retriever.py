@@ -55,3 +55,40 @@ def test_retriever_is_a_langchain_retriever_with_k(seed_pipeline):
     assert len(retriever.invoke("Marg Bar Sarmachar", k=2)) == 2
     text = (seed_pipeline.settings.corpus / docs[0].metadata["source"]).read_text()
     assert text[docs[0].metadata["start"] : docs[0].metadata["end"]] == docs[0].page_content
+
+
+def test_sparse_bm25_scores_equal_the_okapi_reference(seed_pipeline):
+    from rank_bm25 import BM25Okapi
+
+    from qa.retrieval.hybrid import BM25Index
+    from qa.text import terms
+
+    passages = seed_pipeline.store.all_passages()
+    index, ref = BM25Index(passages), BM25Okapi([terms(p.text) or ["_"] for p in passages])
+    for q in ("code name of the retaliatory operation", "killed killed children", "Taftan border trade"):
+        expected = ref.get_scores(terms(q))
+        got = index.search(q, len(passages))
+        position = {p.chunk_id: i for i, p in enumerate(passages)}
+        assert got and all(abs(p.score - expected[position[p.chunk_id]]) < 1e-9 for p in got)
+        assert [p.score for p in got] == sorted((p.score for p in got), reverse=True)
+    assert index.idf == pytest.approx(ref.idf)
+
+
+def test_retriever_sees_an_ingest_made_by_another_process(tmp_settings):
+    import os
+    import subprocess
+    import sys
+
+    from qa.answer.pipeline import Pipeline
+
+    (tmp_settings.corpus / "a.txt").write_text("Title A\n\nThe harbour of Quillonport reopened in May.\n")
+    (tmp_settings.corpus / "c.txt").write_text("Title C\n\nA dry summer lowered the river.\n")
+    reader = Pipeline(tmp_settings)
+    reader.ingest()
+    assert reader.retriever.search("Quillonport harbour", 1)[0].source == "a.txt"
+    (tmp_settings.corpus / "b.txt").write_text("Title B\n\nZephyrine caravans crossed the Oxmere pass.\n")
+    env = {"QA_CORPUS": str(tmp_settings.corpus), "QA_STORE": str(tmp_settings.store), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-m", "qa.cli", "ingest"], capture_output=True, text=True,
+                         env={**os.environ, **env})
+    assert out.returncode == 0, out.stderr
+    assert [p.source for p in reader.retriever.bm25().search("Zephyrine Oxmere", 5)] == ["b.txt"]

@@ -28,7 +28,8 @@ def expected(question: str) -> str | None:
     return None
 
 
-def _numbers(text: str) -> set[str]:
+def numbers(text: str) -> set[str]:
+    """Figures in ``text`` as digit strings ("nine" -> "9")."""
     words = re.findall(r"[a-z]+", fold(text))
     return set(re.findall(r"\d+", text)) | {NUMBER_WORDS[w] for w in words if w in NUMBER_WORDS}
 
@@ -38,6 +39,6 @@ def gives(kind: str | None, text: str, question: str) -> bool:
     if kind is None:
         return True
     if kind == "number":
-        return bool(_numbers(text) - _numbers(question))
+        return bool(numbers(text) - numbers(question))
     words = set(re.findall(r"[a-z-]+", fold(text)))
     return bool(words & _TIME_WORDS) or bool(re.search(r"\b(19|20)\d\d\b|\b\d{1,2}\b", text))

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
+from qa.answer.answer_type import expected
 from qa.answer.citations import MARKER, MARKER_RUN, is_refusal, parse_claims, strip_markers
 from qa.answer.evidence import Scored, relevance, score_sentences, select, split_sentences, windows
+from qa.answer.other_accounts import other_accounts
 from qa.answer.pointer import pointed_sentence
 from qa.answer.prompts import answer_prompt, condense_prompt
 from qa.answer.support import unseen_terms
@@ -73,8 +75,9 @@ def clean_history(history: object) -> list[tuple[str, str]]:
 class Prepared:
     """Everything decided before the model writes."""
 
-    question: str
-    query: str
+    question: str  # standalone (condensed, spelling corrected)
+    query: str  # what was searched
+    asked: str  # what the answer is checked against: the standalone question and the spelling-corrected turn
     evidence: list[Passage]
     relevance: float
     timings: dict[str, float] = field(default_factory=dict)
@@ -167,7 +170,10 @@ class Pipeline:
         """Condense, retrieve chunks and choose the numbered evidence sentences."""
         t0 = time.perf_counter()
         self.ensure_index()
-        standalone = self.retriever.bm25().correct_spelling(self.condense(question, history))
+        index = self.retriever.bm25()
+        standalone = index.correct_spelling(self.condense(question, history))
+        turn = index.correct_spelling(question)
+        asked = standalone if turn == standalone else f"{standalone} {turn}"
         t1 = time.perf_counter()
         query = standalone if not history else f"{standalone} {question}"
         chunks = self.retriever.search(query, self.settings.k)
@@ -177,7 +183,7 @@ class Pipeline:
         chosen = select(scored, self.settings.evidence_sentences)
         evidence = windows(chosen, chunks, self.settings.evidence_tokens)
         t3 = time.perf_counter()
-        return Prepared(standalone, query, evidence, relevance(scored),
+        return Prepared(standalone, query, asked, evidence, relevance(scored),
                         {"condense": t1 - t0, "retrieve": t2 - t1, "select": t3 - t2})
 
     def stream(self, question: str, history: object = None) -> AnswerStream:
@@ -216,8 +222,8 @@ class Pipeline:
             return
 
         index = self.retriever.bm25()
-        unseen = index.synonyms(unseen_terms(f"{prep.question} {question}", index.vocabulary))
-        verifier = Verifier(f"{prep.question} {question}", prep.evidence, unseen)
+        unseen = index.synonyms(unseen_terms(prep.asked, index.vocabulary))
+        verifier = Verifier(prep.asked, prep.evidence, unseen, idf=index.idf)
         evidence_block = "\n".join(f"[{i}] {p.text}" for i, p in enumerate(prep.evidence, 1))
         chain = answer_prompt() | self.llm | StrOutputParser()
         draft, done, kept = "", 0, []
@@ -247,11 +253,15 @@ class Pipeline:
         timings["generate"] = time.perf_counter() - t_gen
         pointed = None
         if not kept and not strip_markers(draft).strip(" .,;:"):
-            pointed = self._follow_pointer(draft, prep, verifier, question)
+            pointed = self._follow_pointer(draft, prep, verifier)
         if not kept and not pointed:
-            pointed = self._plain_answer(prep, unseen, verifier, question)
+            pointed = self._plain_answer(prep, unseen, verifier)
         if pointed:
             yield emit(pointed)
+        if kept and expected(prep.asked) == "number":
+            for p, a, b in other_accounts(prep.asked, " ".join(kept), verifier.spans(), prep.evidence, index.idf):
+                verifier.stats["other_accounts"] = verifier.stats.get("other_accounts", 0) + 1
+                yield emit(f"Another account: {_sentence(p.text[a:b])} [{verifier.cite(p, a, b)}].")
         if kept:
             finish(" ".join(kept), False, raw=draft, verifier=verifier)
             return
@@ -261,26 +271,23 @@ class Pipeline:
         yield text
         finish(text, True, reason, raw=draft, verifier=verifier)
 
-    def _follow_pointer(
-        self, draft: str, prep: Prepared, verifier: Verifier, question: str) -> str | None:
+    def _follow_pointer(self, draft: str, prep: Prepared, verifier: Verifier) -> str | None:
         """The model answered with bare markers: quote the sentence it points to, if it fits."""
         cited = [int(n) for m in MARKER.finditer(draft) for n in re.findall(r"\d+", m.group(1))]
         passages = [prep.evidence[n - 1] for n in dict.fromkeys(cited) if 1 <= n <= len(prep.evidence)]
-        asked = f"{prep.question} {question}" if prep.question != question else question
         idf = self.retriever.bm25().idf
         # the passage pointed at first; failing that, the model still said the evidence holds the answer
-        found = pointed_sentence(asked, passages, idf) or pointed_sentence(
-            asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE)
+        found = pointed_sentence(prep.asked, passages, idf) or pointed_sentence(
+            prep.asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE)
         return _quote(found, verifier, "pointed")
 
-    def _plain_answer(self, prep: Prepared, unseen: dict[str, set[str]], verifier: Verifier, question: str) -> str | None:
+    def _plain_answer(self, prep: Prepared, unseen: dict[str, set[str]], verifier: Verifier) -> str | None:
         """The model declined or said nothing verifiable: quote a sentence that plainly answers, if any.
 
         Plainly means: it covers most of the question's weighted terms (``EXTRACT_COVERAGE``), gives the
         answer type asked for, adds to the question, and holds the question's corpus-unseen words.
         """
-        asked = f"{prep.question} {question}" if prep.question != question else question
-        found = pointed_sentence(asked, prep.evidence, self.retriever.bm25().idf, EXTRACT_COVERAGE, unseen)
+        found = pointed_sentence(prep.asked, prep.evidence, self.retriever.bm25().idf, EXTRACT_COVERAGE, unseen)
         return _quote(found, verifier, "extracted")
 
     @staticmethod
@@ -297,7 +304,12 @@ def _quote(found: tuple[Passage, int, int] | None, verifier: Verifier, stat: str
         return None
     p, a, b = found
     verifier.stats[stat] = 1
-    return f"{p.text[a:b].rstrip('.')} [{verifier.cite(p, a, b)}]."
+    return f"{_sentence(p.text[a:b])} [{verifier.cite(p, a, b)}]."
+
+
+def _sentence(text: str) -> str:
+    """A quoted sentence without its final full stop (the citation marker goes before it)."""
+    return " ".join(text.split()).rstrip(".")
 
 
 def _complete_upto(draft: str, start: int) -> int:

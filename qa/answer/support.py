@@ -10,14 +10,8 @@ from __future__ import annotations
 
 import re
 
-from qa.text import NUMBER_WORDS, STOPWORDS, content_words, fold, has_term, sentence_spans, stem, terms, vocabulary
+from qa.text import FILLER, NUMBER_WORDS, STOPWORDS, content_words, fold, has_term, sentence_spans, stem, terms, vocabulary
 
-# words a fluent answer adds that carry no fact of their own
-FILLER = frozenset(
-    stem(w) for w in """according reported report stated state states statement article articles source
-    sources passage passages evidence mentioned mention known called named also however while whereas
-    including include includes following respectively around approximately least total""".split()
-)
 MIN_COVERAGE = 0.67
 
 
@@ -109,6 +103,6 @@ def unseen_terms(question: str, corpus_terms: set[str]) -> dict[str, str]:
     out = {}
     for word in content_words(main_clause(question)):
         term = NUMBER_WORDS.get(stem(word), stem(word))
-        if len(term) >= 3 and not term.isdigit() and term not in corpus_terms:
+        if len(term) >= 3 and not term.isdigit() and term not in corpus_terms and term not in FILLER:
             out[term] = word
     return out

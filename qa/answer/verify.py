@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 
 from qa.answer.answer_type import expected, gives
 from qa.answer.citations import Claim, is_refusal, strip_markers
+from qa.answer.evidence import idf_weights
 from qa.answer.support import best_span
 from qa.models import Citation, Passage
-from qa.text import STOPWORDS, words
+from qa.text import STOPWORDS, has_term, terms, vocabulary, words
+
+ON_QUESTION = 0.2  # a kept claim with its quote must hold at least this IDF-weighted share of the question
 
 
 @dataclass
@@ -23,12 +26,14 @@ class Verifier:
     question: str
     evidence: list[Passage]
     unseen: dict[str, set[str]] = field(default_factory=dict)  # question words absent from the corpus
+    idf: dict[str, float] = field(default_factory=dict)  # corpus IDF; empty = no on-question check
     citations: list[Citation] = field(default_factory=list)
     stats: dict[str, int] = field(
         default_factory=lambda: {"claims": 0, "kept": 0, "dropped": 0, "repaired": 0, "phantom": 0, "refusals": 0,
-                                 "off_type": 0}
+                                 "off_type": 0, "off_question": 0, "repeated": 0}
     )
     _numbers: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    _said: set[str] = field(default_factory=set)
 
     def supporting(self, claim: Claim) -> list[tuple[Passage, int, int]]:
         """(passage, start, end) spans that back ``claim``, preferring the passages it cited."""
@@ -70,6 +75,14 @@ class Verifier:
         if not backed:
             self.stats["dropped"] += 1
             return None
+        if not self.on_question(claim.text, backed):
+            self.stats["off_question"] += 1  # true of the passage, but not an answer to this question
+            return None
+        said = " ".join(words(strip_markers(claim.text)))
+        if said in self._said:
+            self.stats["repeated"] += 1
+            return None
+        self._said.add(said)
         self.stats["kept"] += 1
         marks = "".join(f"[{self.cite(p, a, b)}]" for p, a, b in backed)
         body = strip_markers(claim.text).rstrip(",;:")
@@ -77,6 +90,25 @@ class Verifier:
         if body.endswith((".", "!", "?")):
             body, tail = body[:-1], tail or body[-1]
         return f"{body} {marks}{tail or '.'}"
+
+    def on_question(self, claim: str, backed: list[tuple[Passage, int, int]]) -> bool:
+        """True when the claim and its quotes share enough of the question's weighted terms."""
+        if not self.idf:
+            return True
+        weights = idf_weights(self.idf, terms(self.question))
+        vocab = vocabulary(" ".join([strip_markers(claim)] + [p.text[a:b] for p, a, b in backed]))
+        hit = sum(w for t, w in weights.items()
+                  if has_term(t, vocab) or any(has_term(x, vocab) for x in self.unseen.get(t, ())))
+        return hit >= ON_QUESTION * sum(weights.values())
+
+    def spans(self) -> list[tuple[Passage, int, int]]:
+        """The cited spans so far, as (passage, start, end) relative to their evidence passage."""
+        out = []
+        for c in self.citations:
+            p = next((e for e in self.evidence if e.source == c.source and e.start <= c.start and c.end <= e.end), None)
+            if p is not None:
+                out.append((p, c.start - p.start, c.end - p.start))
+        return out
 
     def cite(self, p: Passage, a: int, b: int) -> int:
         """The citation number of ``p.text[a:b]``, adding it on first use."""

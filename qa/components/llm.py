@@ -18,8 +18,8 @@ def _key(s: Settings) -> tuple[Any, ...]:
     if s.llm == "llamacpp":
         return (s.llm, s.llm_preset, str(s.model_cache), s.n_ctx, s.n_batch, s.llm_threads, s.max_answer_tokens)
     if s.llm == "openai":
-        return (s.llm, s.openai_base_url, s.openai_model, s.llm_timeout, s.max_answer_tokens)
-    return (s.llm, s.ollama_base_url, s.ollama_model, s.llm_timeout, s.max_answer_tokens)
+        return (s.llm, s.openai_base_url, s.openai_model, s.llm_timeout, s.llm_retries, s.max_answer_tokens)
+    return (s.llm, s.ollama_base_url, s.ollama_model, s.llm_timeout, s.llm_retries, s.max_answer_tokens)
 
 
 def backend_label(s: Settings) -> str:
@@ -52,17 +52,31 @@ def _build(s: Settings) -> BaseChatModel:
     if s.llm == "openai":
         from langchain_openai import ChatOpenAI
 
-        return ChatOpenAI(
+        class ChatOpenAICompatible(ChatOpenAI):
+            """ChatOpenAI that sends the answer budget as ``max_tokens``: langchain-openai renames it to
+            ``max_completion_tokens``, which llama.cpp's server ignores (it would write until n_ctx)."""
+
+            def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None, **kwargs: Any) -> dict:
+                payload = super()._get_request_payload(input_, stop=stop, **kwargs)
+                if "max_completion_tokens" in payload:
+                    payload["max_tokens"] = payload.pop("max_completion_tokens")
+                return payload
+
+        return ChatOpenAICompatible(
             base_url=s.openai_base_url, model=s.openai_model, api_key=s.openai_api_key,  # type: ignore[arg-type]
-            temperature=0, max_tokens=s.max_answer_tokens, timeout=s.llm_timeout, max_retries=2,
+            temperature=0, max_tokens=s.max_answer_tokens, timeout=s.llm_timeout, max_retries=s.llm_retries,
             seed=0,
         )
     if s.llm == "ollama":
+        import httpx
         from langchain_ollama import ChatOllama
 
+        # the Ollama client has no retry policy of its own: retry failed connections in the transport
         return ChatOllama(
             base_url=s.ollama_base_url, model=s.ollama_model, temperature=0, num_predict=s.max_answer_tokens,
             seed=0, client_kwargs={"timeout": s.llm_timeout},
+            sync_client_kwargs={"transport": httpx.HTTPTransport(retries=s.llm_retries)},
+            async_client_kwargs={"transport": httpx.AsyncHTTPTransport(retries=s.llm_retries)},
         )
     raise BackendError(f"unknown LLM backend {s.llm!r}")
 

@@ -100,6 +100,15 @@ class Store:
         """Number of chunks."""
         return int(self.chunks.count())
 
+    def generation(self) -> int:
+        """A stamp that changes whenever an ingest changed the chunks (cheap to read: one record)."""
+        meta = self.client.get_collection(self.files.name, embedding_function=MiniLMEmbeddingFunction()).metadata
+        return int((meta or {}).get("generation", 0))
+
+    def mark_changed(self) -> None:
+        """Bump :meth:`generation`, so readers in any process rebuild what they derived from the chunks."""
+        self.files.modify(metadata={"generation": time.time_ns()})
+
     # ---- writes ---------------------------------------------------------------------------
     def delete_source(self, source: str) -> None:
         """Remove a file's manifest entry first, then its chunks."""

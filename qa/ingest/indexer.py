@@ -70,7 +70,12 @@ def ingest(store: Store, corpus: Path, settings: Settings, progress: bool = Fals
     paths = discover(corpus)
     with ingest_lock(settings):
         manifest = store.indexed_files()
-        stored_counts = store.chunk_counts()
+        # chunks are written before their manifest record, so when the totals agree nothing is half-written
+        # or orphaned and the manifest's counts can be trusted; otherwise count the stored chunks per file
+        if sum(r.chunks for r in manifest.values()) == store.count():
+            stored_counts = {source: r.chunks for source, r in manifest.items()}
+        else:
+            stored_counts = store.chunk_counts()
         present: set[str] = set()
         bar = _progress(paths, progress)
         for path in bar:
@@ -96,6 +101,8 @@ def ingest(store: Store, corpus: Path, settings: Settings, progress: bool = Fals
         for source in sorted((set(manifest) | set(stored_counts)) - present):
             store.delete_source(source)
             report.removed.append(source)
+        if report.chunks_written or report.removed:
+            store.mark_changed()
         report.total_chunks = store.count()
     report.seconds = time.perf_counter() - t0
     return report

@@ -1,0 +1,200 @@
+"""Scale benchmark: ingest, re-ingest, retrieval and ask() on synthetic corpora of 1k, 10k and 100k chunks.
+
+    python -m bench.scale [--sizes 1000 10000 100000] [--asks 4] [--preset qwen1.5b] [--out bench/RESULTS.md]
+
+Each size runs in a fresh subprocess, so its peak RSS is its own. Per size it reports:
+- ingest throughput of ``qa ingest`` (load, chunk, embed, write) and its ratio to a bare
+  sentence-transformers ``encode`` of the same chunk texts;
+- re-ingest of the unchanged corpus;
+- the first query (which builds the in-memory BM25 index from the store) and retrieval p50/p95;
+- ``ask()`` against the model's bare generation of the same prompt to the same tokens (the KV cache is
+  reset before each, so both read the whole prompt);
+- peak RSS before and after the LLM is loaded, and the store's size on disk.
+
+Timings vary with machine load: compare the figures of one run with each other, not across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.run import QUESTIONS, pct
+
+ROOT = Path(__file__).resolve().parents[1]
+CHUNKS_PER_FILE = 9.3  # measured mean of generated articles (40 sentences) at 160-token chunks
+RETRIEVAL_QUERIES = QUESTIONS + [
+    "Which militant groups were targeted in Balochistan?",
+    "What did China say about the strikes?",
+    "When did Iran launch missiles at Pakistan?",
+    "Where did the suicide bombing in Kerman happen?",
+    "Did the two countries recall their ambassadors?",
+    "What was the reaction of the United States?",
+]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def du_mb(path: Path) -> float:
+    """Disk usage of a directory tree in MiB."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def measure(size: int, asks: int, preset: str, workdir: Path, encode_sample: int = 0) -> dict[str, Any]:
+    """All measurements for one corpus size (run in its own process)."""
+    from bench.synthetic import write_corpus
+    from qa.answer.pipeline import Pipeline
+    from qa.components.embedding import get_embedder
+    from qa.settings import load_settings
+
+    corpus, store = workdir / "corpus", workdir / "store"
+    n_files = max(1, round(size / CHUNKS_PER_FILE))
+    corpus_bytes = write_corpus(ROOT / "seeds", corpus, n_files)
+    model = get_embedder()
+    model.encode(["warm up"])  # model load is not ingest time
+    r: dict[str, Any] = {"size": size, "files": n_files, "corpus_mb": corpus_bytes / 2**20}
+
+    pipeline = Pipeline(load_settings(corpus=str(corpus), store=str(store), llm_preset=preset))
+    t = time.perf_counter()
+    report = pipeline.ingest()
+    r["ingest_s"] = time.perf_counter() - t
+    r["chunks"] = report.total_chunks
+
+    texts = [p.text for p in pipeline.store.all_passages()]
+    if encode_sample and len(texts) > encode_sample:  # encode time is linear in the number of chunks
+        r["encode_sampled"] = encode_sample
+        texts = random.Random(0).sample(texts, encode_sample)
+    t = time.perf_counter()
+    model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    r["encode_s"] = (time.perf_counter() - t) * r["chunks"] / len(texts)
+    del texts
+
+    t = time.perf_counter()
+    again = pipeline.ingest()
+    r["reingest_s"] = time.perf_counter() - t
+    assert again.chunks_written == 0 and len(again.unchanged) == n_files, again.summary()
+    r["store_mb"] = du_mb(store)
+
+    retriever = pipeline.retriever
+    t = time.perf_counter()
+    retriever.search(RETRIEVAL_QUERIES[0], pipeline.settings.k)
+    r["first_query_s"] = time.perf_counter() - t
+    lat = []
+    for _ in range(5):
+        for q in RETRIEVAL_QUERIES:
+            t = time.perf_counter()
+            retriever.search(q, pipeline.settings.k)
+            lat.append((time.perf_counter() - t) * 1000)
+    r["retrieval_p50_ms"], r["retrieval_p95_ms"] = pct(lat, 0.5), pct(lat, 0.95)
+    r["rss_before_llm_mb"] = peak_rss_mb()
+    if asks:
+        r.update(ask_overhead(pipeline, asks))
+    r["rss_peak_mb"] = peak_rss_mb()
+    return r
+
+
+def ask_overhead(pipeline: Any, asks: int) -> dict[str, Any]:
+    """Time ask() and the bare generation of the very prompt it sent, to the same tokens."""
+    from qa.answer.pipeline import Pipeline
+    from qa.components.llm import get_llm
+
+    llm = get_llm(pipeline.settings)
+    sent: list[Any] = []
+    real_stream = llm._stream
+
+    def recording_stream(messages: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append((messages, kwargs))
+        return real_stream(messages, *args, **kwargs)
+
+    object.__setattr__(llm, "_stream", recording_stream)
+    p = Pipeline(pipeline.settings, llm=llm)
+    p.ask(QUESTIONS[0])  # load the model
+    ask_s, bare_s, tokens = [], [], []
+    for q in QUESTIONS[:asks]:
+        sent.clear()
+        llm.llama.reset()
+        t = time.perf_counter()
+        answer = p.ask(q)
+        total = time.perf_counter() - t
+        if len(sent) != 1:  # refused before the model was asked: nothing to compare
+            continue
+        messages, kwargs = sent[0]
+        llm.llama.reset()
+        t = time.perf_counter()
+        out = "".join(c.text for c in real_stream(messages, **kwargs))
+        bare_s.append(time.perf_counter() - t)
+        ask_s.append(total)
+        tokens.append(llm.count_tokens(out))
+        assert out == answer.raw, "bare generation differs from the draft ask() got"
+    object.__setattr__(llm, "_stream", real_stream)
+    return {"asks": len(ask_s), "ask_s": sum(ask_s), "bare_s": sum(bare_s), "answer_tokens": sum(tokens)}
+
+
+def row(r: dict[str, Any]) -> str:
+    """One Markdown table row."""
+    ratio = r["ingest_s"] / r["encode_s"]
+    sampled = f" (from {r['encode_sampled']:,})" if r.get("encode_sampled") else ""
+    ask = (f"{r['ask_s'] / r['asks']:.2f} / {r['bare_s'] / r['asks']:.2f} s = {r['ask_s'] / r['bare_s']:.2f}×"
+           if r.get("asks") else "–")
+    return (f"| {r['chunks']:,} | {r['files']:,} | {r['chunks'] / r['ingest_s']:.0f} chunks/s ({r['ingest_s']:.1f} s) | "
+            f"{r['encode_s']:.1f} s{sampled} = {ratio:.2f}× | {r['reingest_s']:.2f} s | {r['first_query_s']:.2f} s | "
+            f"{r['retrieval_p50_ms']:.1f} / {r['retrieval_p95_ms']:.1f} ms | {ask} | "
+            f"{r['rss_before_llm_mb']:.0f} / {r['rss_peak_mb']:.0f} MiB | {r['store_mb']:.0f} MiB |")
+
+
+HEADER = (
+    "| chunks | files | ingest | bare encode (ingest ÷ encode) | re-ingest unchanged | first query (BM25 build) "
+    "| retrieval p50 / p95 | ask() / bare generation, mean | peak RSS before / with LLM | store on disk |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def main() -> None:
+    """Run each size in a subprocess and write the table."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", nargs="+", type=int, default=[1000, 10000, 100000])
+    parser.add_argument("--asks", type=int, default=4, help="questions for the ask() overhead (0 = skip)")
+    parser.add_argument("--preset", default="qwen1.5b")
+    parser.add_argument("--out", default="", help="also write the results here (Markdown)")
+    parser.add_argument("--encode-sample", type=int, default=10000,
+                        help="time the bare encode on this many chunks and scale up (0 = all)")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        with tempfile.TemporaryDirectory(prefix="qa-scale-") as tmp:
+            print(json.dumps(measure(args.one, args.asks, args.preset, Path(tmp), args.encode_sample)))
+        return
+    rows = []
+    for size in args.sizes:
+        cmd = [sys.executable, "-m", "bench.scale", "--one", str(size), "--asks", str(args.asks), "--preset", args.preset,
+               "--encode-sample", str(args.encode_sample)]
+        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+        if out.returncode:
+            sys.exit(f"size {size} failed:\n{out.stderr[-3000:]}")
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(r)
+        print(row(r) if len(rows) > 1 else f"{HEADER}\n{row(r)}", flush=True)
+    if args.out:
+        command = "python -m bench.scale " + " ".join(sys.argv[1:])
+        Path(args.out).write_text(
+            f"Command: `{command.strip()}` ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
+            f"{platform.processor() or platform.machine()}, preset {args.preset})\n\n{HEADER}\n"
+            + "\n".join(row(r) for r in rows) + "\n\nRaw: " + json.dumps(rows) + "\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
