@@ -67,3 +67,15 @@ def test_bad_files_are_reported_and_the_rest_indexed(tmp_settings):
 def test_missing_corpus_is_a_clear_error(tmp_settings, tmp_path):
     with pytest.raises(QAError, match="corpus folder not found"):
         ingest(open_store(tmp_settings), tmp_path / "nope", tmp_settings)
+
+
+def test_whole_store_reads_are_paged(seed_pipeline, monkeypatch):
+    # one unpaged get() of ~100k chunks fails in Chroma ("too many SQL variables"): reads go page by page
+    import qa.components.vector_store as vs
+
+    store = seed_pipeline.store
+    whole = {p.chunk_id for p in store.all_passages()}
+    monkeypatch.setattr(vs, "PAGE", 7)
+    paged = store.all_passages()
+    assert {p.chunk_id for p in paged} == whole and len(paged) == len(whole) == store.count()
+    assert sum(store.chunk_counts().values()) == store.count() and len(store.indexed_files()) == 5

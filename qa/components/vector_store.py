@@ -24,6 +24,7 @@ from qa.models import Passage
 from qa.settings import Settings
 
 BATCH = 256
+PAGE = 5000  # records per read: one unpaged get() of 100k chunks fails in Chroma ("too many SQL variables")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Store:
     # ---- manifest -------------------------------------------------------------------------
     def indexed_files(self) -> dict[str, FileRecord]:
         """Manifest records by source."""
-        got = self.files.get(include=["metadatas"])
+        got = _get_all(self.files, ["metadatas"])
         return {
             i: FileRecord(i, str(m["sha256"]), int(m["chunks"]), str(m.get("title", "")))
             for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
@@ -91,7 +92,7 @@ class Store:
     def chunk_counts(self) -> dict[str, int]:
         """Number of stored chunks per source (from the chunks themselves)."""
         counts: dict[str, int] = {}
-        got = self.chunks.get(include=["metadatas"])
+        got = _get_all(self.chunks, ["metadatas"])
         for m in got["metadatas"] or []:
             counts[str(m["source"])] = counts.get(str(m["source"]), 0) + 1
         return counts
@@ -139,7 +140,7 @@ class Store:
     # ---- reads ----------------------------------------------------------------------------
     def all_passages(self) -> list[Passage]:
         """Every chunk, in (source, start) order."""
-        got = self.chunks.get(include=["documents", "metadatas"])
+        got = _get_all(self.chunks, ["documents", "metadatas"])
         out = [_passage(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
         return sorted(out, key=lambda p: (p.source, p.start))
 
@@ -160,9 +161,22 @@ class Store:
 
     def last_indexed(self) -> float | None:
         """Unix time of the latest manifest write."""
-        got = self.files.get(include=["metadatas"])
+        got = _get_all(self.files, ["metadatas"])
         times = [float(m.get("indexed_at", 0)) for m in got["metadatas"] or []]
         return max(times) if times else None
+
+
+def _get_all(collection: Any, include: list[str]) -> dict[str, list[Any]]:
+    """Every record of ``collection``, read in pages of ``PAGE``."""
+    out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=PAGE, offset=offset)
+        for k in out:
+            out[k].extend(got[k] or [])
+        if len(got["ids"]) < PAGE:
+            return out
+        offset += PAGE
 
 
 def _passage(chunk_id: str, doc: str, meta: dict[str, Any], score: float = 0.0) -> Passage:
