@@ -70,7 +70,7 @@ def stem(word: str) -> str:
     if word[:1].isdigit():
         return re.sub(r"^(\d+)(?:st|nd|rd|th)$", r"\1", word)
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+        if len(word) > len(suffix) + (3 if suffix == "ly" else 2) and word.endswith(suffix):  # not early → ear
             return word[: -len(suffix)]
     return word
 

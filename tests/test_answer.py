@@ -142,6 +142,14 @@ def test_a_repeated_claim_is_said_once(seed_pipeline):
 def test_misspelt_question_words_are_corrected_before_checking(seed_pipeline):
     prep = seed_pipeline.prepare("Who is Pakistan's caretaker foreign minster?", [])
     assert "minster" not in prep.asked and "minister" in prep.asked
+    prep = seed_pipeline.prepare("Wich Iranian city suffered the suicide bombing?", [])
+    assert prep.asked.startswith("Which ")  # not left as a word the corpus never uses
+
+
+def test_stemming_keeps_short_ly_words():
+    from qa.text import stem
+
+    assert stem("early") == "early" and stem("strongly") == "strong"
 
 
 def test_other_accounts_of_a_figure_are_quoted_too():
@@ -164,3 +172,68 @@ def test_unseen_question_words_exclude_subordinate_clauses_and_meta_words():
     corpus_terms = {"election", "pakistan", "february"}
     found = unseen_terms("Who won the February election in Pakistan, according to the articles?", corpus_terms)
     assert found == {"won": "won"}  # "articles" is about the sources, not the fact asked for
+
+
+def test_words_about_the_sources_weigh_nothing_unless_the_corpus_uses_them():
+    from qa.answer.evidence import idf_weights
+    from qa.text import terms
+
+    idf = {"prime": 1.2, "minister": 0.6, "pakistan": 0.7, "report": 0.9}
+    weights = idf_weights(idf, terms("Who is Pakistan's prime minister according to the reports and articles?"))
+    assert "articl" not in weights  # an unseen word about the sources is not rare content
+    assert weights["report"] == 0.9  # the corpus uses it: an ordinary term
+    assert idf_weights(idf, terms("Who is the prime minister's spouse?"))["spouse"] == 1.2  # unseen content: top
+
+
+def test_a_declined_answer_still_quotes_the_sentence_that_plainly_answers(seed_pipeline):
+    p = Pipeline(seed_pipeline.settings, llm=_fake("NOT FOUND"))
+    answer = p.ask("Who is Pakistan's caretaker prime minister according to the articles?")
+    assert not answer.refused and answer.timings.get("n_extracted") == 1
+    assert "Kakar" in answer.citations[0].quote
+    _assert_citations_exact(answer, seed_pipeline.settings.corpus)
+
+
+@pytest.mark.parametrize("draft", [
+    "The United Nations called for restraint [1].",
+    "[1]",  # a bare pointer is followed only to a sentence that names who was asked about
+])
+def test_a_name_the_documents_never_mention_is_not_answered_about_someone_else(seed_pipeline, draft):
+    p = Pipeline(seed_pipeline.settings, llm=_fake(draft))
+    answer = p.ask("What did the United Nations Secretary-General say about the strikes?")
+    assert answer.refused and answer.citations == []
+
+
+def test_the_same_answer_stands_when_the_question_names_no_stranger(seed_pipeline):
+    p = Pipeline(seed_pipeline.settings, llm=_fake("The United Nations called for restraint [1]."))
+    answer = p.ask("What did the United Nations say about the strikes?")
+    assert not answer.refused and "restraint" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How many people were killed?", "number"),
+    ("When did Iran strike?", "time"),
+    ("Where will they hold their meetings?", None),  # "in each other's capitals" answers it
+    ("Which province of Iran was struck?", "place"),
+    ("Which Iranian city was bombed?", "place"),
+    ("What did Iran say it targeted?", None),
+])
+def test_answer_types(question, kind):
+    from qa.answer.answer_type import expected
+
+    assert expected(question) == kind
+
+
+def test_a_place_question_wants_a_place_the_question_does_not_name():
+    from qa.answer.answer_type import gives
+
+    q = "Which province of Iran did Pakistan strike?"
+    assert gives("place", "Pakistan struck targets in Iran's Sistan-Baluchestan province.", q)
+    assert not gives("place", "Pakistan struck targets in Iran on Thursday.", q)  # no new name, a day is no place
+    assert not gives("place", "Pakistan struck 7 targets in Iran.", q)
+
+
+def test_an_answer_without_the_place_asked_for_is_not_quoted(seed_pipeline):
+    p = Pipeline(seed_pipeline.settings, llm=_fake("Pakistan carried out a retaliatory operation in Iran [1]."))
+    answer = p.ask("Which province of Iran was Pakistan's retaliatory operation carried out in?")
+    assert "Pakistan carried out a retaliatory operation in Iran" not in answer.text
+    assert answer.refused or any(w in answer.text for w in ("Sistan", "Siestan", "Baluch", "Baloch"))

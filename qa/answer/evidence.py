@@ -13,7 +13,7 @@ import numpy as np
 
 from qa.components.embedding import embed
 from qa.models import Passage
-from qa.text import has_term, terms, vocabulary, words
+from qa.text import FILLER, has_term, terms, vocabulary, words
 
 SAME_FILE_DECAY = 0.9
 MIN_WORDS = 7  # a shorter sentence is joined with its successor so it carries context
@@ -62,9 +62,13 @@ def split_sentences(chunks: list[Passage]) -> list[Passage]:
 
 
 def idf_weights(idf: dict[str, float], query_terms: list[str]) -> dict[str, float]:
-    """Weights for the query's terms; unseen terms get the highest weight (they are rare)."""
+    """Weights for the query's terms; unseen terms get the highest weight (they are rare).
+
+    Words about the documents themselves ("according to the articles") carry no weight when the
+    corpus never uses them: they are how the question is asked, not what it asks about.
+    """
     top = max(idf.values(), default=1.0)
-    return {t: max(idf.get(t, top), 0.05) for t in dict.fromkeys(query_terms)}
+    return {t: max(idf.get(t, top), 0.05) for t in dict.fromkeys(query_terms) if t in idf or t not in FILLER}
 
 
 def lexical_coverage(weights: dict[str, float], text: str) -> float:

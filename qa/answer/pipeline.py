@@ -23,7 +23,7 @@ from qa.answer.other_accounts import other_accounts
 from qa.answer.pointer import pointed_sentence
 from qa.answer.prompts import answer_prompt, condense_prompt
 from qa.answer.support import unseen_terms
-from qa.answer.verify import Verifier
+from qa.answer.verify import Verifier, unseen_names
 from qa.components.llm import backend_error, get_llm
 from qa.components.vector_store import Store, open_store
 from qa.errors import BackendError, QAError
@@ -276,9 +276,10 @@ class Pipeline:
         cited = [int(n) for m in MARKER.finditer(draft) for n in re.findall(r"\d+", m.group(1))]
         passages = [prep.evidence[n - 1] for n in dict.fromkeys(cited) if 1 <= n <= len(prep.evidence)]
         idf = self.retriever.bm25().idf
+        names = unseen_names(prep.asked, verifier.unseen)  # names the corpus never uses must still be there
         # the passage pointed at first; failing that, the model still said the evidence holds the answer
-        found = pointed_sentence(prep.asked, passages, idf) or pointed_sentence(
-            prep.asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE)
+        found = pointed_sentence(prep.asked, passages, idf, unseen=names) or pointed_sentence(
+            prep.asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE, unseen=names)
         return _quote(found, verifier, "pointed")
 
     def _plain_answer(self, prep: Prepared, unseen: dict[str, set[str]], verifier: Verifier) -> str | None:

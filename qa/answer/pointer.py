@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from qa.answer.answer_type import expected, gives
 from qa.answer.evidence import idf_weights, lexical_coverage
+from qa.answer.support import strict_tokens
 from qa.models import Passage
 from qa.text import has_term, sentence_spans, terms, vocabulary
 
@@ -31,7 +32,8 @@ def pointed_sentence(
     kind = expected(question)
     weights = idf_weights(idf, terms(question))
     asked = set(terms(question))
-    best: tuple[Passage, int, int, float] | None = None
+    named = strict_tokens(question) | asked
+    best: tuple[Passage, int, int, tuple[float, int]] | None = None
     for p in passages:
         for a, b in sentence_spans(p.text):
             sentence = p.text[a:b]
@@ -42,8 +44,10 @@ def pointed_sentence(
             if len(set(terms(sentence)) - asked) < 2:  # it must add something to the question
                 continue
             cov = lexical_coverage(weights, sentence)
-            if cov >= min_coverage and (best is None or cov > best[3]):
-                best = (p, a, b, cov)
+            # among equally covering sentences, the one naming most that the question does not
+            rank = (round(cov, 6), len(strict_tokens(sentence) - named))
+            if cov >= min_coverage and (best is None or rank > best[3]):
+                best = (p, a, b, rank)
     return best[:3] if best else None
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from qa.answer.answer_type import expected, gives
 from qa.answer.citations import Claim, is_refusal, strip_markers
 from qa.answer.evidence import idf_weights
-from qa.answer.support import best_span
+from qa.answer.support import best_span, strict_tokens
 from qa.models import Citation, Passage
 from qa.text import STOPWORDS, has_term, terms, vocabulary, words
 
@@ -92,13 +92,22 @@ class Verifier:
         return f"{body} {marks}{tail or '.'}"
 
     def on_question(self, claim: str, backed: list[tuple[Passage, int, int]]) -> bool:
-        """True when the claim and its quotes share enough of the question's weighted terms."""
+        """True when the claim and its quotes share enough of the question's weighted terms.
+
+        They must also hold every name the question gives that the corpus never uses ("the UN
+        Secretary-General"), or a synonym of it: a quote without it is about someone else.
+        """
         if not self.idf:
             return True
-        weights = idf_weights(self.idf, terms(self.question))
         vocab = vocabulary(" ".join([strip_markers(claim)] + [p.text[a:b] for p, a, b in backed]))
-        hit = sum(w for t, w in weights.items()
-                  if has_term(t, vocab) or any(has_term(x, vocab) for x in self.unseen.get(t, ())))
+
+        def held(t: str) -> bool:
+            return has_term(t, vocab) or any(has_term(x, vocab) for x in self.unseen.get(t, ()))
+
+        if not all(held(t) for t in unseen_names(self.question, self.unseen)):
+            return False  # the question names someone the documents never mention: this is about another
+        weights = idf_weights(self.idf, terms(self.question))
+        hit = sum(w for t, w in weights.items() if held(t))
         return hit >= ON_QUESTION * sum(weights.values())
 
     def spans(self) -> list[tuple[Passage, int, int]]:
@@ -120,3 +129,9 @@ class Verifier:
                          chunk_id=p.chunk_id, title=p.title)
             )
         return self._numbers[key]
+
+
+def unseen_names(question: str, unseen: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The question's capitalised names among its corpus-unseen words, with their synonyms."""
+    named = strict_tokens(question)
+    return {t: syns for t, syns in unseen.items() if t in named}

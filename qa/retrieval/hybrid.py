@@ -21,6 +21,7 @@ from qa.text import STOPWORDS, content_words, edit_distance, stem, terms
 RRF_K = 60
 SYNONYM_SIMILARITY = 0.65  # with all-MiniLM-L6-v2: died~killed 0.79, hit~struck 0.69, won~held 0.52
 SAME_FILE_DECAY = 0.8  # each further chunk from an already chosen file counts this much less
+QUESTION_WORDS = frozenset("which where what when whose whom there their".split())
 
 
 class BM25Index:
@@ -37,16 +38,21 @@ class BM25Index:
         self._word_vectors: np.ndarray | None = None
 
     def correct_spelling(self, text: str) -> str:
-        """Replace words the corpus never uses by a corpus word one or two edits away ("retaliatry")."""
+        """Replace words the corpus never uses by a corpus word one or two edits away ("retaliatry").
+
+        Misspelt question words ("wich", "wher") are corrected too, so they are not taken for
+        content words the corpus never mentions.
+        """
 
         def fix(m: re.Match[str]) -> str:
             word = m.group(0)
             low = word.lower()
-            if len(low) < 5 or low in self.words or low in STOPWORDS or stem(low) in self.vocabulary:
+            if len(low) < 4 or low in self.words or low in STOPWORDS or stem(low) in self.vocabulary:
                 return word
             limit = 1 if len(low) < 10 else 2
+            pool = QUESTION_WORDS | (self.words if len(low) >= 5 else set())  # "wich" → "which"
             best = min(
-                (w for w in self.words if w[0] == low[0] and abs(len(w) - len(low)) <= limit),
+                (w for w in pool if w[0] == low[0] and abs(len(w) - len(low)) <= limit),
                 key=lambda w: (edit_distance(low, w, limit), w),
                 default=None,
             )
