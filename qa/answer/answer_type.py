@@ -49,7 +49,7 @@ def gives(kind: str | None, text: str, question: str) -> bool:
     if kind == "number":
         return bool(numbers(text) - numbers(question))
     if kind == "place":
-        return bool(strict_tokens(text) - strict_tokens(question) - set(terms(question)) - _TIME_WORDS
-                    - set(NUMBER_WORDS.values()) - {t for t in strict_tokens(text) if t.isdigit()})
+        names = {t for t in strict_tokens(text) if not t.isdigit()}  # number words are digits here too
+        return bool(names - strict_tokens(question) - set(terms(question)) - _TIME_WORDS)
     words = set(re.findall(r"[a-z-]+", fold(text)))
     return bool(words & _TIME_WORDS) or bool(re.search(r"\b(19|20)\d\d\b|\b\d{1,2}\b", text))

@@ -22,8 +22,8 @@ from qa.answer.evidence import Scored, relevance, score_sentences, select, split
 from qa.answer.other_accounts import other_accounts
 from qa.answer.pointer import pointed_sentence
 from qa.answer.prompts import answer_prompt, condense_prompt
-from qa.answer.support import unseen_terms
-from qa.answer.verify import Verifier, unseen_names
+from qa.answer.support import unseen_names, unseen_terms
+from qa.answer.verify import Verifier
 from qa.components.llm import backend_error, get_llm
 from qa.components.vector_store import Store, open_store
 from qa.errors import BackendError, QAError

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from qa.answer.answer_type import expected, gives
 from qa.answer.evidence import idf_weights, lexical_coverage
-from qa.answer.support import strict_tokens
+from qa.answer.support import held, strict_tokens
 from qa.models import Passage
-from qa.text import has_term, sentence_spans, terms, vocabulary
+from qa.text import sentence_spans, terms, vocabulary
 
 MIN_QUESTION_COVERAGE = 0.5
 
@@ -39,18 +39,17 @@ def pointed_sentence(
             sentence = p.text[a:b]
             if not gives(kind, sentence, question):
                 continue
-            if unseen and not _mentions_all(sentence, unseen):
-                continue
+            if unseen:
+                vocab = vocabulary(sentence)
+                if not all(held(t, vocab, unseen) for t in unseen):
+                    continue
             if len(set(terms(sentence)) - asked) < 2:  # it must add something to the question
                 continue
             cov = lexical_coverage(weights, sentence)
+            if cov < min_coverage:
+                continue
             # among equally covering sentences, the one naming most that the question does not
             rank = (round(cov, 6), len(strict_tokens(sentence) - named))
-            if cov >= min_coverage and (best is None or rank > best[3]):
+            if best is None or rank > best[3]:
                 best = (p, a, b, rank)
     return best[:3] if best else None
-
-
-def _mentions_all(sentence: str, unseen: dict[str, set[str]]) -> bool:
-    vocab = vocabulary(sentence)
-    return all(has_term(t, vocab) or any(has_term(x, vocab) for x in syns) for t, syns in unseen.items())

@@ -45,17 +45,18 @@ def coverage(
     """
     vocab = vocabulary(text)
     unseen = unseen or {}
-
-    def found(term: str) -> bool:
-        return has_term(term, vocab) or any(has_term(syn, vocab) for syn in unseen.get(term, ()))
-
     wanted = [t for t in dict.fromkeys(normal_terms(claim)) if t not in FILLER]
     asked = strict_tokens(question) if question else set()  # the question's own names need no quote
     missing = [t for t in strict_tokens(claim) - asked if not has_term(t, vocab)]
-    missing += [t for t in wanted if t in unseen and not found(t)]
+    missing += [t for t in wanted if t in unseen and not held(t, vocab, unseen)]
     if not wanted:
         return 0.0, missing
-    return sum(1 for t in wanted if found(t)) / len(wanted), missing
+    return sum(1 for t in wanted if held(t, vocab, unseen)) / len(wanted), missing
+
+
+def held(term: str, vocab: set[str], unseen: dict[str, set[str]]) -> bool:
+    """True if ``vocab`` has ``term`` or one of its synonyms in ``unseen``."""
+    return has_term(term, vocab) or any(has_term(syn, vocab) for syn in unseen.get(term, ()))
 
 
 def supports(claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = "") -> bool:
@@ -106,3 +107,9 @@ def unseen_terms(question: str, corpus_terms: set[str]) -> dict[str, str]:
         if len(term) >= 3 and not term.isdigit() and term not in corpus_terms and term not in FILLER:
             out[term] = word
     return out
+
+
+def unseen_names(question: str, unseen: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The question's capitalised names among its corpus-unseen words, with their synonyms."""
+    named = strict_tokens(question)
+    return {t: syns for t, syns in unseen.items() if t in named}

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from qa.answer.answer_type import expected, gives
 from qa.answer.citations import Claim, is_refusal, strip_markers
 from qa.answer.evidence import idf_weights
-from qa.answer.support import best_span, strict_tokens
+from qa.answer.support import best_span, held, unseen_names
 from qa.models import Citation, Passage
-from qa.text import STOPWORDS, has_term, terms, vocabulary, words
+from qa.text import STOPWORDS, terms, vocabulary, words
 
 ON_QUESTION = 0.2  # a kept claim with its quote must hold at least this IDF-weighted share of the question
 
@@ -100,14 +100,10 @@ class Verifier:
         if not self.idf:
             return True
         vocab = vocabulary(" ".join([strip_markers(claim)] + [p.text[a:b] for p, a, b in backed]))
-
-        def held(t: str) -> bool:
-            return has_term(t, vocab) or any(has_term(x, vocab) for x in self.unseen.get(t, ()))
-
-        if not all(held(t) for t in unseen_names(self.question, self.unseen)):
+        if not all(held(t, vocab, self.unseen) for t in unseen_names(self.question, self.unseen)):
             return False  # the question names someone the documents never mention: this is about another
         weights = idf_weights(self.idf, terms(self.question))
-        hit = sum(w for t, w in weights.items() if held(t))
+        hit = sum(w for t, w in weights.items() if held(t, vocab, self.unseen))
         return hit >= ON_QUESTION * sum(weights.values())
 
     def spans(self) -> list[tuple[Passage, int, int]]:
@@ -129,9 +125,3 @@ class Verifier:
                          chunk_id=p.chunk_id, title=p.title)
             )
         return self._numbers[key]
-
-
-def unseen_names(question: str, unseen: dict[str, set[str]]) -> dict[str, set[str]]:
-    """The question's capitalised names among its corpus-unseen words, with their synonyms."""
-    named = strict_tokens(question)
-    return {t: syns for t, syns in unseen.items() if t in named}
