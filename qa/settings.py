@@ -32,6 +32,8 @@ ENV_VARS = {
     "QA_CHROMA_URL": "chroma_url",
     "QA_MODEL_CACHE": "model_cache",
     "QA_K": "k",
+    "QA_EVIDENCE_SENTENCES": "evidence_sentences",
+    "QA_EVIDENCE_TOKENS": "evidence_tokens",
     "QA_LLM_TIMEOUT": "llm_timeout",
     "QA_LLM_RETRIES": "llm_retries",
     "QA_LLM_THREADS": "llm_threads",

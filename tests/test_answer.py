@@ -237,3 +237,41 @@ def test_an_answer_without_the_place_asked_for_is_not_quoted(seed_pipeline):
     answer = p.ask("Which province of Iran was Pakistan's retaliatory operation carried out in?")
     assert "Pakistan carried out a retaliatory operation in Iran" not in answer.text
     assert answer.refused or any(w in answer.text for w in ("Sistan", "Siestan", "Baluch", "Baloch"))
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("What did A claim it hit, and how did B respond to that claim?",
+         ["What did A claim it hit?", "How did B respond to that claim?"]),
+        ("How many were killed and how many were injured?", ["How many were killed?", "How many were injured?"]),
+        ("Who is the prime minister? And what did he say?", ["Who is the prime minister?", "What did he say?"]),
+        ("Which towns did Iran strike, and when?", ["Which towns did Iran strike, and when?"]),
+        ("What did Pakistan and Iran agree on?", ["What did Pakistan and Iran agree on?"]),
+    ],
+)
+def test_a_compound_question_is_split_into_the_questions_it_asks(question, parts):
+    from qa.answer.decompose import split_question
+
+    assert split_question(question) == parts
+
+
+def test_each_part_of_a_compound_question_is_answered_or_said_to_be_open(seed_pipeline):
+    drafts = ["The operation was codenamed Marg Bar Sarmachar [1].",  # part 1
+              "Who won the February 8 general election in Pakistan?",  # condensing part 2 against part 1
+              "NOT FOUND"]  # part 2
+    p = Pipeline(seed_pipeline.settings, llm=GenericFakeChatModel(messages=iter([AIMessage(content=d) for d in drafts])))
+    stream = p.stream("What was the code name of Pakistan's retaliatory operation, and who won the February 8 election?")
+    pieces = list(stream)
+    answer = stream.answer
+    assert answer is not None and not answer.refused and answer.timings["n_parts"] == 2
+    assert "".join(pieces) == answer.text
+    assert "Marg Bar Sarmachar" in answer.text and answer.text.endswith("No passage answers: Who won the February 8 election?")
+    assert [c.n for c in answer.citations] == [1] and answer.citations[0].source == "004_df5bf45f4cf73b0f.txt"
+    _assert_citations_exact(answer, seed_pipeline.settings.corpus)
+
+
+def test_a_compound_question_with_no_part_answered_is_refused(seed_pipeline):
+    p = Pipeline(seed_pipeline.settings, llm=_fake("NOT FOUND"))
+    answer = p.ask("Who won the February 8 election, and what is the population of Quetta?")
+    assert answer.refused and answer.citations == [] and answer.text.startswith("The sources do not say")

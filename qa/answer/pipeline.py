@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
@@ -18,6 +18,7 @@ from langchain_core.output_parsers import StrOutputParser
 
 from qa.answer.answer_type import expected
 from qa.answer.citations import MARKER, MARKER_RUN, is_refusal, parse_claims, strip_markers
+from qa.answer.decompose import split_question
 from qa.answer.evidence import Scored, relevance, score_sentences, select, split_sentences, windows
 from qa.answer.other_accounts import other_accounts
 from qa.answer.pointer import pointed_sentence
@@ -28,7 +29,7 @@ from qa.components.llm import backend_error, get_llm
 from qa.components.vector_store import Store, open_store
 from qa.errors import BackendError, QAError
 from qa.ingest.indexer import IngestReport, ingest
-from qa.models import Answer, Passage
+from qa.models import Answer, Citation, Passage
 from qa.retrieval.hybrid import HybridRetriever
 from qa.settings import Settings
 
@@ -69,6 +70,23 @@ def clean_history(history: object) -> list[tuple[str, str]]:
     except (TypeError, ValueError) as exc:
         raise QAError("history must be a list of (question, answer) pairs") from exc
     return out
+
+
+@dataclass
+class Part:
+    """One answered (or not) question of a possibly compound question."""
+
+    question: str
+    prep: Prepared
+    verifier: Verifier | None
+    kept: list[str]
+    draft: str
+    reason: str
+
+    @property
+    def text(self) -> str:
+        """The verified answer text of this part ("" when it found none)."""
+        return " ".join(self.kept)
 
 
 @dataclass
@@ -200,39 +218,71 @@ class Pipeline:
 
     # ---- generation -----------------------------------------------------------------------
     def _run(self, question: str, history: list[tuple[str, str]], holder: AnswerStream) -> Iterator[str]:
+        """Answer each part of ``question`` in turn; one Answer with one citation numbering."""
         t0 = time.perf_counter()
-        prep = self.prepare(question, history)
-        timings = dict(prep.timings)
-
-        def finish(text: str, refused: bool, reason: str = "", raw: str = "", verifier: Verifier | None = None) -> None:
-            timings["total"] = time.perf_counter() - t0
-            holder.answer = Answer(
-                question=question, text=text, citations=list(verifier.citations) if verifier else [],
-                refused=refused, evidence=prep.evidence, timings=timings, reason=reason, raw=raw,
-                standalone=prep.question,
-            )
-            if verifier:
-                holder.answer.timings.update({f"n_{k}": float(v) for k, v in verifier.stats.items()})
-
-        if not prep.evidence or prep.relevance < RELEVANCE_FLOOR:
-            text = refusal_text(NOTHING_RELEVANT)
-            timings["first_token"] = time.perf_counter() - t0
+        timings: dict[str, float] = {}
+        numbering: list[Citation] = []
+        parts = split_question(question)
+        done: list[Part] = []
+        for part in parts:
+            earlier = [(d.question, d.text) for d in done]
+            done.append((yield from self._answer_part(part, history + earlier, t0, timings, numbering)))
+        answered = [d for d in done if d.kept]
+        timings["total"] = time.perf_counter() - t0
+        evidence = list({(p.source, p.start): p for d in done for p in d.prep.evidence}.values())
+        if answered:
+            text = " ".join(piece for d in answered for piece in d.kept)
+            silent = [d.question for d in done if not d.kept]
+            if silent:  # say plainly which part the sources leave open
+                note = f"No passage answers: {' '.join(silent)}"
+                yield " " + note
+                text = f"{text} {note}"
+            refused, reason = False, ""
+        else:
+            reason = done[0].reason
+            text = refusal_text(reason)
+            timings.setdefault("first_token", time.perf_counter() - t0)
             yield text
-            finish(text, True, NOTHING_RELEVANT)
-            return
+            refused = True
+        stats: dict[str, int] = {}
+        for d in done:
+            if d.verifier:
+                for k, v in d.verifier.stats.items():
+                    stats[k] = stats.get(k, 0) + v
+        timings.update({f"n_{k}": float(v) for k, v in stats.items()})
+        if len(parts) > 1:
+            timings["n_parts"] = float(len(parts))
+        holder.answer = Answer(
+            question=question, text=text, citations=numbering if answered else [], refused=refused,
+            evidence=evidence, timings=timings, reason=reason, raw="\n".join(d.draft for d in done),
+            standalone=" ".join(d.prep.question for d in done),
+        )
 
-        index = self.retriever.bm25()
-        unseen = index.synonyms(unseen_terms(prep.asked, index.vocabulary))
-        verifier = Verifier(prep.asked, prep.evidence, unseen, idf=index.idf)
-        evidence_block = "\n".join(f"[{i}] {p.text}" for i, p in enumerate(prep.evidence, 1))
-        chain = answer_prompt() | self.llm | StrOutputParser()
-        draft, done, kept = "", 0, []
+    def _answer_part(
+        self, question: str, history: list[tuple[str, str]], t0: float, timings: dict[str, float],
+        numbering: list[Citation],
+    ) -> Generator[str, None, Part]:
+        """Answer one question: yields verified pieces, returns what was kept and why."""
+        prep = self.prepare(question, history)
+        for k, v in prep.timings.items():
+            timings[k] = timings.get(k, 0.0) + v
+        lead = bool(numbering) or bool(timings.get("first_token"))  # text already went out before this part
+        kept: list[str] = []
 
         def emit(piece: str) -> str:
             kept.append(piece)
             timings.setdefault("first_token", time.perf_counter() - t0)
-            return piece if len(kept) == 1 else " " + piece
+            return piece if len(kept) == 1 and not lead else " " + piece
 
+        if not prep.evidence or prep.relevance < RELEVANCE_FLOOR:
+            return Part(question, prep, None, kept, "", NOTHING_RELEVANT)
+
+        index = self.retriever.bm25()
+        unseen = index.synonyms(unseen_terms(prep.asked, index.vocabulary))
+        verifier = Verifier(prep.asked, prep.evidence, unseen, idf=index.idf, citations=numbering)
+        evidence_block = "\n".join(f"[{i}] {p.text}" for i, p in enumerate(prep.evidence, 1))
+        chain = answer_prompt() | self.llm | StrOutputParser()
+        draft, done = "", 0
         t_gen = time.perf_counter()
         try:
             for delta in chain.stream({"evidence": evidence_block, "question": prep.question}):
@@ -250,7 +300,7 @@ class Pipeline:
             raise backend_error(self.settings, exc) from exc
         for piece in self._verified(draft[done:], verifier):
             yield emit(piece)
-        timings["generate"] = time.perf_counter() - t_gen
+        timings["generate"] = timings.get("generate", 0.0) + time.perf_counter() - t_gen
         pointed = None
         if not kept and not strip_markers(draft).strip(" .,;:"):
             pointed = self._follow_pointer(draft, prep, verifier)
@@ -262,14 +312,8 @@ class Pipeline:
             for p, a, b in other_accounts(prep.asked, " ".join(kept), verifier.spans(), prep.evidence, index.idf):
                 verifier.stats["other_accounts"] = verifier.stats.get("other_accounts", 0) + 1
                 yield emit(f"Another account: {_sentence(p.text[a:b])} [{verifier.cite(p, a, b)}].")
-        if kept:
-            finish(" ".join(kept), False, raw=draft, verifier=verifier)
-            return
-        reason = MODEL_DECLINED if is_refusal(draft) or not draft.strip() else UNVERIFIED
-        text = refusal_text(reason)
-        timings.setdefault("first_token", time.perf_counter() - t0)
-        yield text
-        finish(text, True, reason, raw=draft, verifier=verifier)
+        reason = "" if kept else MODEL_DECLINED if is_refusal(draft) or not draft.strip() else UNVERIFIED
+        return Part(question, prep, verifier, kept, draft, reason)
 
     def _follow_pointer(self, draft: str, prep: Prepared, verifier: Verifier) -> str | None:
         """The model answered with bare markers: quote the sentence it points to, if it fits."""

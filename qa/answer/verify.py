@@ -107,19 +107,21 @@ class Verifier:
         return hit >= ON_QUESTION * sum(weights.values())
 
     def spans(self) -> list[tuple[Passage, int, int]]:
-        """The cited spans so far, as (passage, start, end) relative to their evidence passage."""
+        """The spans this verifier cited, as (passage, start, end) relative to their evidence passage."""
         out = []
-        for c in self.citations:
-            p = next((e for e in self.evidence if e.source == c.source and e.start <= c.start and c.end <= e.end), None)
+        for source, start, end in self._numbers:
+            p = next((e for e in self.evidence if e.source == source and e.start <= start and end <= e.end), None)
             if p is not None:
-                out.append((p, c.start - p.start, c.end - p.start))
+                out.append((p, start - p.start, end - p.start))
         return out
 
     def cite(self, p: Passage, a: int, b: int) -> int:
         """The citation number of ``p.text[a:b]``, adding it on first use."""
         key = (p.source, p.start + a, p.start + b)
-        if key not in self._numbers:
-            self._numbers[key] = len(self.citations) + 1
+        if key not in self._numbers:  # the numbering may be shared with other parts of the question
+            same = next((c.n for c in self.citations if (c.source, c.start, c.end) == key), None)
+            self._numbers[key] = same or len(self.citations) + 1
+        if self._numbers[key] > len(self.citations):
             self.citations.append(
                 Citation(n=self._numbers[key], source=p.source, quote=p.text[a:b], start=key[1], end=key[2],
                          chunk_id=p.chunk_id, title=p.title)
