@@ -248,6 +248,8 @@ def test_an_answer_without_the_place_asked_for_is_not_quoted(seed_pipeline):
         ("Who is the prime minister? And what did he say?", ["Who is the prime minister?", "What did he say?"]),
         ("Which towns did Iran strike, and when?", ["Which towns did Iran strike, and when?"]),
         ("What did Pakistan and Iran agree on?", ["What did Pakistan and Iran agree on?"]),
+        ("Who struck first? Who struck back? Who was killed? Who mediated?",  # at most three parts
+         ["Who struck first?", "Who struck back?", "Who was killed? Who mediated?"]),
     ],
 )
 def test_a_compound_question_is_split_into_the_questions_it_asks(question, parts):

@@ -26,10 +26,11 @@ def split_question(question: str) -> list[str]:
         if len(head.split()) >= MIN_WORDS and len(tail.split()) >= MIN_WORDS:
             parts.append(head)
             pos = m.end()
+            if len(parts) == MAX_PARTS - 1:  # the rest, joins and all, is the last part
+                break
     if not parts:
         return [question]
     parts.append(question[pos:].strip(" ,;?"))
-    parts = parts[: MAX_PARTS - 1] + [" ".join(parts[MAX_PARTS - 1 :])] if len(parts) > MAX_PARTS else parts
     return [_as_question(p) for p in parts]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
@@ -231,7 +232,7 @@ class Pipeline:
         timings["total"] = time.perf_counter() - t0
         evidence = list({(p.source, p.start): p for d in done for p in d.prep.evidence}.values())
         if answered:
-            text = " ".join(piece for d in answered for piece in d.kept)
+            text = " ".join(d.text for d in answered)
             silent = [d.question for d in done if not d.kept]
             if silent:  # say plainly which part the sources leave open
                 note = f"No passage answers: {' '.join(silent)}"
@@ -244,11 +245,10 @@ class Pipeline:
             timings.setdefault("first_token", time.perf_counter() - t0)
             yield text
             refused = True
-        stats: dict[str, int] = {}
+        stats: Counter[str] = Counter()
         for d in done:
             if d.verifier:
-                for k, v in d.verifier.stats.items():
-                    stats[k] = stats.get(k, 0) + v
+                stats.update(d.verifier.stats)
         timings.update({f"n_{k}": float(v) for k, v in stats.items()})
         if len(parts) > 1:
             timings["n_parts"] = float(len(parts))
@@ -266,7 +266,7 @@ class Pipeline:
         prep = self.prepare(question, history)
         for k, v in prep.timings.items():
             timings[k] = timings.get(k, 0.0) + v
-        lead = bool(numbering) or bool(timings.get("first_token"))  # text already went out before this part
+        lead = "first_token" in timings  # an earlier part already streamed text
         kept: list[str] = []
 
         def emit(piece: str) -> str:

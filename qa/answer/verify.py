@@ -118,12 +118,13 @@ class Verifier:
     def cite(self, p: Passage, a: int, b: int) -> int:
         """The citation number of ``p.text[a:b]``, adding it on first use."""
         key = (p.source, p.start + a, p.start + b)
-        if key not in self._numbers:  # the numbering may be shared with other parts of the question
-            same = next((c.n for c in self.citations if (c.source, c.start, c.end) == key), None)
-            self._numbers[key] = same or len(self.citations) + 1
-        if self._numbers[key] > len(self.citations):
+        # the numbering may be shared with earlier parts of a compound question: reuse their number
+        n = next((c.n for c in self.citations if (c.source, c.start, c.end) == key), None)
+        if n is None:
+            n = len(self.citations) + 1
             self.citations.append(
-                Citation(n=self._numbers[key], source=p.source, quote=p.text[a:b], start=key[1], end=key[2],
-                         chunk_id=p.chunk_id, title=p.title)
+                Citation(n=n, source=p.source, quote=p.text[a:b], start=key[1], end=key[2], chunk_id=p.chunk_id,
+                         title=p.title)
             )
-        return self._numbers[key]
+        self._numbers[key] = n  # the spans this verifier cited (see spans())
+        return n
