@@ -166,6 +166,65 @@ def test_other_accounts_of_a_figure_are_quoted_too():
     assert [(p.source, p.text[s:e]) for p, s, e in found] == [("b.txt", "A local official said the strikes killed 7 people.")]
 
 
+def test_other_accounts_of_who_holds_a_role_are_quoted_too():
+    from qa.answer.other_accounts import holders, other_accounts
+    from qa.models import Passage
+
+    q = "Who is Pakistan's prime minister according to the articles?"
+    a = Passage("a.txt", "", "Pakistan's caretaker Prime Minister Anwaar-ul-Haq Kakar met the army chief.", 0, 74, "a.txt:0")
+    b = Passage("b.txt", "", "Pakistani Prime Minister Anwar-ul-Haq Kakar held a meeting. "
+                "Pakistani Prime Minister Gilani said ties matter.", 0, 108, "b.txt:0")
+    c = Passage("c.txt", "", "Prime Minister Kakar met Iranian Foreign Minister Hossein Amir-Abdollahian.", 0, 75, "c.txt:0")
+    assert holders(q, a.text) == {"anwaar", "haq", "kakar"}
+    assert holders(q, c.text) == set()  # no owner before the role: Kakar's is not named as Pakistan's
+    assert holders("Who is Iran's foreign minister?", c.text) == {"hossein", "amir", "abdollahian"}
+    assert holders("Who is Iran's foreign minister?", "Pakistan's Foreign Minister Jalil Abbas Jilani spoke.") == set()
+    idf = {"pakistan": 0.2, "prime": 1.0, "minister": 1.0, "kakar": 2.0}
+    found = other_accounts(q, "Prime Minister Anwaar-ul-Haq Kakar [1].", [(a, 0, len(a.text))], [a, b, c], idf)
+    assert [p.text[s:e] for p, s, e in found] == ["Pakistani Prime Minister Gilani said ties matter."]
+    assert other_accounts("What did the prime minister say?", "He spoke [1].", [(a, 0, len(a.text))], [a, b], idf) == []
+
+
+@pytest.mark.parametrize(("claim", "backed"), [
+    ("Iran struck the Panjgur area of Sistan Baluchistan province of Iran.", False),  # Iran is only the place
+    ("Pakistan struck the Panjgur area of Sistan Baluchistan province of Iran.", True),
+    ("Panjgur area of Iran was attacked by Pakistan.", True),  # not "Name verb ...": not checked
+    ("Two days later, Pakistan attacked Panjgur.", True),
+    ("According to the articles, Iran struck the Panjgur area of Sistan Baluchistan province of Iran.", False),
+])
+def test_a_claim_that_a_name_acted_needs_the_name_as_more_than_a_place(claim, backed):
+    from qa.answer.support import acts_in, best_span
+
+    quote = ("Pakistan had told Iran to face serious consequences for these attacks. A day after this, Pakistan "
+             "carried out a similar attack in Panjgur area of Sistan Baluchistan province of Iran.")
+    assert acts_in(claim, quote) is backed
+    if not backed:
+        assert best_span(claim, quote) is None
+    assert acts_in("Iran attacked Pakistan.", "Two children were killed in Iran's attacks on Pakistan.")
+    assert not acts_in("Iran said two children were killed.", "Pakistan said two children were killed in Iran's attacks.")
+    assert acts_in("Pakistan said two children died.", "Two children died, the Foreign Office of Pakistan said.")
+
+
+def test_a_role_swapped_claim_is_not_passed_off_as_quoted(seed_pipeline):
+    draft = "Iran struck the Panjgur area of Sistan Baluchistan province of Iran [1]."
+    answer = Pipeline(seed_pipeline.settings, llm=_fake(draft)).ask("Who attacked the Panjgur area inside Iran?")
+    assert "Iran struck" not in answer.text
+    _assert_citations_exact(answer, seed_pipeline.settings.corpus)
+
+
+def test_a_follow_up_pointer_is_read_with_the_turns_own_words(seed_pipeline):
+    history = [(CODENAME_Q, "Marg Bar Sarmachar.")]
+    standalone = "Which province of Iran was Pakistan's retaliatory operation carried out in?"
+    turn = "Which province of Iran was it carried out in?"
+    prep = Pipeline(seed_pipeline.settings, llm=_fake(standalone)).prepare(turn, history)
+    n = next(i for i, p in enumerate(prep.evidence, 1) if "pre-dawn raids" in p.text)
+    model = GenericFakeChatModel(messages=iter([AIMessage(content=standalone), AIMessage(content=f"[{n}]")]))
+    answer = Pipeline(seed_pipeline.settings, llm=model).ask(turn, history)
+    assert not answer.refused and answer.timings.get("n_pointed") == 1
+    assert "Sistan-Balochistan province" in answer.citations[0].quote
+    _assert_citations_exact(answer, seed_pipeline.settings.corpus)
+
+
 def test_unseen_question_words_exclude_subordinate_clauses_and_meta_words():
     from qa.answer.support import unseen_terms
 

@@ -92,3 +92,16 @@ def test_retriever_sees_an_ingest_made_by_another_process(tmp_settings):
                          env={**os.environ, **env})
     assert out.returncode == 0, out.stderr
     assert [p.source for p in reader.retriever.bm25().search("Zephyrine Oxmere", 5)] == ["b.txt"]
+
+
+def test_cached_sentence_vectors_equal_fresh_ones(monkeypatch):
+    import numpy as np
+
+    from qa.components import embedding
+
+    texts = ["Trucks crossed at Taftan.", "Iran recalled its ambassador.", "Trucks crossed at Taftan."]
+    fresh = embedding.embed(texts)
+    cached = embedding.embed_cached(texts)
+    assert cached.shape == fresh.shape and np.allclose(cached, fresh, atol=1e-5)
+    monkeypatch.setattr(embedding, "embed", lambda _: (_ for _ in ()).throw(AssertionError("re-encoded")))
+    assert np.allclose(embedding.embed_cached(texts[::-1]), fresh[::-1], atol=1e-5)  # all from the cache

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.components.embedding import embed
+from qa.components.embedding import embed, embed_cached
 from qa.models import Passage
 from qa.text import FILLER, has_term, terms, vocabulary, words
 
@@ -85,8 +85,7 @@ def score_sentences(query: str, sentences: list[Passage], idf: dict[str, float])
     """Score every sentence against the query."""
     if not sentences:
         return []
-    vecs = embed([query] + [s.text for s in sentences])
-    dense = vecs[1:] @ vecs[0]
+    dense = embed_cached([s.text for s in sentences]) @ embed([query])[0]
     weights = idf_weights(idf, terms(query))
     top = max(s.score for s in sentences) or 1.0
     return [

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from qa.answer.answer_type import expected
 from qa.answer.citations import MARKER, MARKER_RUN, is_refusal, parse_claims, strip_markers
 from qa.answer.decompose import split_question
 from qa.answer.evidence import Scored, relevance, score_sentences, select, split_sentences, windows
@@ -33,6 +32,7 @@ from qa.ingest.indexer import IngestReport, ingest
 from qa.models import Answer, Citation, Passage
 from qa.retrieval.hybrid import HybridRetriever
 from qa.settings import Settings
+from qa.text import sentence_spans
 
 FALLBACK_COVERAGE = 0.6  # a pointer to the wrong passage: any evidence sentence must cover this much
 EXTRACT_COVERAGE = 0.7  # the model declined: a sentence must cover this much of the question to be quoted
@@ -100,6 +100,7 @@ class Prepared:
     evidence: list[Passage]
     relevance: float
     timings: dict[str, float] = field(default_factory=dict)
+    turn: str = ""  # the spelling-corrected question as the user put it ("was it carried out in?")
 
 
 class AnswerStream:
@@ -203,7 +204,7 @@ class Pipeline:
         evidence = windows(chosen, chunks, self.settings.evidence_tokens)
         t3 = time.perf_counter()
         return Prepared(standalone, query, asked, evidence, relevance(scored),
-                        {"condense": t1 - t0, "retrieve": t2 - t1, "select": t3 - t2})
+                        {"condense": t1 - t0, "retrieve": t2 - t1, "select": t3 - t2}, turn)
 
     def stream(self, question: str, history: object = None) -> AnswerStream:
         """Answer ``question``; iterate the result for verified text as it is generated."""
@@ -308,10 +309,10 @@ class Pipeline:
             pointed = self._plain_answer(prep, unseen, verifier)
         if pointed:
             yield emit(pointed)
-        if kept and expected(prep.asked) == "number":
+        if kept:  # figures and role holders the answer leaves out
             for p, a, b in other_accounts(prep.asked, " ".join(kept), verifier.spans(), prep.evidence, index.idf):
                 verifier.stats["other_accounts"] = verifier.stats.get("other_accounts", 0) + 1
-                yield emit(f"Another account: {_sentence(p.text[a:b])} [{verifier.cite(p, a, b)}].")
+                yield emit(f"Another account: {_cited(p.text[a:b], verifier.cite(p, a, b))}")
         reason = "" if kept else MODEL_DECLINED if is_refusal(draft) or not draft.strip() else UNVERIFIED
         return Part(question, prep, verifier, kept, draft, reason)
 
@@ -321,9 +322,14 @@ class Pipeline:
         passages = [prep.evidence[n - 1] for n in dict.fromkeys(cited) if 1 <= n <= len(prep.evidence)]
         idf = self.retriever.bm25().idf
         names = unseen_names(prep.asked, verifier.unseen)  # names the corpus never uses must still be there
-        # the passage pointed at first; failing that, the model still said the evidence holds the answer
-        found = pointed_sentence(prep.asked, passages, idf, unseen=names) or pointed_sentence(
-            prep.asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE, unseen=names)
+        # the passage pointed at first; for a follow-up, the words of the turn itself may do there, the
+        # model having read what "it" is; failing that, the model still said the evidence holds the answer
+        follow_up = prep.turn and prep.turn != prep.asked
+        found = (
+            pointed_sentence(prep.asked, passages, idf, unseen=names)
+            or (pointed_sentence(prep.turn, passages, idf, unseen=names) if follow_up else None)
+            or pointed_sentence(prep.asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE, unseen=names)
+        )
         return _quote(found, verifier, "pointed")
 
     def _plain_answer(self, prep: Prepared, unseen: dict[str, set[str]], verifier: Verifier) -> str | None:
@@ -349,12 +355,22 @@ def _quote(found: tuple[Passage, int, int] | None, verifier: Verifier, stat: str
         return None
     p, a, b = found
     verifier.stats[stat] = 1
-    return f"{_sentence(p.text[a:b])} [{verifier.cite(p, a, b)}]."
+    return _cited(p.text[a:b], verifier.cite(p, a, b))
 
 
-def _sentence(text: str) -> str:
-    """A quoted sentence without its final full stop (the citation marker goes before it)."""
-    return " ".join(text.split()).rstrip(".")
+def _cited(quote: str, n: int) -> str:
+    """A quote as answer text, its citation marker on each of its sentences.
+
+    The marker goes before a sentence's final stop and after a closing quotation mark: ``region." [2]``
+    would read as two sentences, the second only a marker.
+    """
+    out = []
+    for a, b in sentence_spans(quote):
+        sentence = " ".join(quote[a:b].split())
+        end = re.search(r"([.?!]?)([\"\u201d\u2019']?)$", sentence)
+        assert end is not None  # the pattern matches the empty string
+        out.append(f"{sentence[: end.start()]}{end.group(2)} [{n}]{end.group(1) or '.'}")
+    return " ".join(out)
 
 
 def _complete_upto(draft: str, start: int) -> int:

@@ -12,7 +12,7 @@ from qa.answer.answer_type import expected, gives
 from qa.answer.evidence import idf_weights, lexical_coverage
 from qa.answer.support import held, strict_tokens
 from qa.models import Passage
-from qa.text import sentence_spans, terms, vocabulary
+from qa.text import quoted_sentences, terms, vocabulary
 
 MIN_QUESTION_COVERAGE = 0.5
 
@@ -35,7 +35,7 @@ def pointed_sentence(
     named = strict_tokens(question) | asked
     best: tuple[Passage, int, int, tuple[float, int]] | None = None
     for p in passages:
-        for a, b in sentence_spans(p.text):
+        for a, b in quoted_sentences(p.text):
             sentence = p.text[a:b]
             if not gives(kind, sentence, question):
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,31 @@ def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:
             show_progress_bar=False,
         )
     return vectors.astype(np.float32)
+
+
+_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+CACHE_SIZE = 20_000  # sentences; ~30 MB of vectors
+
+
+def embed_cached(texts: list[str]) -> np.ndarray:
+    """:func:`embed`, remembering each text's vector: evidence sentences recur from question to question."""
+    with _LOCK:
+        missing = list(dict.fromkeys(t for t in texts if t not in _CACHE))
+    if missing:
+        fresh = embed(missing)
+        with _LOCK:
+            for text, vector in zip(missing, fresh, strict=True):
+                _CACHE[text] = vector
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    with _LOCK:
+        for text in texts:
+            if text in _CACHE:
+                _CACHE.move_to_end(text)
+        rows = [_CACHE.get(t) for t in texts]
+    if any(r is None for r in rows):  # evicted meanwhile by another thread's batch
+        return embed(texts)
+    return np.stack(rows) if rows else embed(texts)
 
 
 def count_word_pieces(text: str) -> int:
