@@ -225,6 +225,15 @@ def test_a_follow_up_pointer_is_read_with_the_turns_own_words(seed_pipeline):
     _assert_citations_exact(answer, seed_pipeline.settings.corpus)
 
 
+def test_an_inflected_unseen_question_word_must_be_backed_too():
+    from qa.answer.support import supports
+
+    quote = "Pakistan Air Force targeted the positions of extremist organizations with drones in the strikes."
+    unseen = {"use": set()}  # "Which aircraft model did the air force use?": "use" is nowhere in the corpus
+    assert not supports("The Pakistan Air Force used drones in the strikes.", quote, unseen)
+    assert supports("The Pakistan Air Force targeted positions with drones in the strikes.", quote, unseen)
+
+
 def test_unseen_question_words_exclude_subordinate_clauses_and_meta_words():
     from qa.answer.support import unseen_terms
 

@@ -61,10 +61,17 @@ def coverage(
     wanted = [t for t in dict.fromkeys(normal_terms(claim)) if t not in FILLER]
     asked = strict_tokens(question) if question else set()  # the question's own names need no quote
     missing = [t for t in strict_tokens(claim) - asked if not has_term(t, vocab)]
-    missing += [t for t in wanted if t in unseen and not held(t, vocab, unseen)]
+    missing += [u for u in (unseen_key(t, unseen) for t in wanted) if u and not held(u, vocab, unseen)]
     if not wanted:
         return 0.0, missing
     return sum(1 for t in wanted if held(t, vocab, unseen)) / len(wanted), missing
+
+
+def unseen_key(term: str, unseen: dict[str, set[str]]) -> str | None:
+    """The corpus-unseen question word ``term`` repeats, if any: itself or an inflection ("used" of "use")."""
+    if term in unseen:
+        return term
+    return next((u for u in unseen if term.startswith(u) and len(term) - len(u) <= 2), None)
 
 
 def held(term: str, vocab: set[str], unseen: dict[str, set[str]]) -> bool:
