@@ -56,14 +56,14 @@ def _open_quotes(text: str) -> int:
     return text.count('"') % 2 + max(0, text.count("\u201c") - text.count("\u201d"))
 
 
-def quoted_sentences(text: str, spans: list[tuple[int, int]] | None = None, limit: int = 2) -> list[tuple[int, int]]:
+def quoted_sentences(text: str, limit: int = 2) -> list[tuple[int, int]]:
     """Sentence spans of ``text``, a sentence that opens a quotation running on to where it closes.
 
     News text splits a quotation over sentences and names its speaker after the last one
     (\u201c... . ...,\u201d says an edit in Dawn.): quoted alone, the first sentence loses who said it.
     A quotation is followed for at most ``limit`` more sentences of the same paragraph.
     """
-    spans = sentence_spans(text) if spans is None else spans
+    spans = sentence_spans(text)
 
     def closed(a: int, b: int) -> bool:  # a closing quote after the full stop lies between sentences
         return not _open_quotes(text[a : b + len(_CLOSERS.match(text, b).group(0))])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from qa.answer.answer_type import expected, numbers
 from qa.answer.evidence import idf_weights, lexical_coverage
@@ -35,14 +36,20 @@ def figures(text: str) -> set[str]:
     return numbers(_DATE.sub(" ", text))
 
 
+@lru_cache(maxsize=64)
+def _owner_and_role(question: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The names a "who is <owner>'s <role>?" question gives, and its other main-clause terms (the role)."""
+    owners = frozenset(strict_tokens(question))
+    return owners, frozenset(t for t in terms(main_clause(question)) if t not in owners and t not in FILLER)
+
+
 def holders(question: str, text: str) -> set[str]:
     """Names ``text`` gives right after the role a "who is <owner>'s <role>?" question asks about.
 
     "Pakistani Prime Minister Gilani said ..." gives {"gilani"} for "Who is Pakistan's prime
     minister?"; "Iranian Foreign Minister Hossein ..." gives nothing: another role, another owner.
     """
-    owners = strict_tokens(question)
-    role = {t for t in terms(main_clause(question)) if t not in owners and t not in FILLER}
+    owners, role = _owner_and_role(question)
     if not role:
         return set()
     tokens = list(_TOKEN.finditer(text))

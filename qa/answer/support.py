@@ -123,12 +123,15 @@ def acts_in(claim: str, quote: str) -> bool:
     ("Iran's strikes" for "Iran struck"). Claims that do not open with a name and a verb ("Panjgur
     was hit ...") are not checked.
     """
+    def did(m: re.Match[str]) -> bool:  # "Name struck", "Name targeted"; not "Panjgur area of ..."
+        return m.group(2) in _PAST or m.group(2).endswith("ed") and m.group(2) not in _NOT_VERB
+
     m = _AGENT.match(claim)
     lead = re.match(r"^[^,]{1,60},\s*", claim)  # "According to the articles, Iran struck ..."
-    if lead and (not m or m.group(2) not in _PAST and not m.group(2).endswith("ed")):
+    if lead and (m is None or not did(m)):
         claim = claim[lead.end() :]
         m = _AGENT.match(claim)
-    if not m or not (m.group(2) in _PAST or m.group(2).endswith("ed") and m.group(2) not in _NOT_VERB):
+    if m is None or not did(m):
         return True  # not "Name <did> ...": "Panjgur area of Iran was hit"
     agent = stem(fold(m.group(1)))
     if agent in STOPWORDS or fold(m.group(1)) in NUMBER_WORDS:
@@ -140,9 +143,11 @@ def acts_in(claim: str, quote: str) -> bool:
     cased = re.findall(r"[A-Za-z0-9\u00C0-\u024F-]+(?:['\u2019]s)?|[^\sA-Za-z0-9\u00C0-\u024F]", body)
     tokens = [fold(t) for t in cased]
     action = {stem(fold(m.group(2)))} | set(normal_terms(claim[m.start(2) :])[:1])
+    named = False
     for i, tok in enumerate(tokens):
         if not has_term(agent, {tok.removesuffix("'s")}):
             continue
+        named = True
         if stem(tok) != agent and not tok.endswith("'s"):
             return True  # "state-run Iranian media said": a people's word may stand for them
         j = i - 1
@@ -155,7 +160,7 @@ def acts_in(claim: str, quote: str) -> bool:
             return True  # "the Foreign Office of Pakistan said"
         if tok.endswith("'s") and i + 1 < len(tokens) and has_term(stem(tokens[i + 1]), action):
             return True  # "Iran's strikes"
-    return not any(has_term(agent, {t.removesuffix("'s")}) for t in tokens)
+    return not named  # the name is not in that sentence: the strict-name check decides
 
 
 _SUBORDINATE = re.compile(

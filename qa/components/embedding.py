@@ -67,23 +67,21 @@ CACHE_SIZE = 20_000  # sentences; ~30 MB of vectors
 
 def embed_cached(texts: list[str]) -> np.ndarray:
     """:func:`embed`, remembering each text's vector: evidence sentences recur from question to question."""
+    if not texts:
+        return embed(texts)
     with _LOCK:
-        missing = list(dict.fromkeys(t for t in texts if t not in _CACHE))
+        known = {t: _CACHE[t] for t in texts if t in _CACHE}
+        for text in known:
+            _CACHE.move_to_end(text)
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
     if missing:
-        fresh = embed(missing)
+        fresh = dict(zip(missing, embed(missing), strict=True))
+        known.update(fresh)
         with _LOCK:
-            for text, vector in zip(missing, fresh, strict=True):
-                _CACHE[text] = vector
+            _CACHE.update(fresh)
             while len(_CACHE) > CACHE_SIZE:
                 _CACHE.popitem(last=False)
-    with _LOCK:
-        for text in texts:
-            if text in _CACHE:
-                _CACHE.move_to_end(text)
-        rows = [_CACHE.get(t) for t in texts]
-    if any(r is None for r in rows):  # evicted meanwhile by another thread's batch
-        return embed(texts)
-    return np.stack(rows) if rows else embed(texts)
+    return np.stack([known[t] for t in texts])
 
 
 def count_word_pieces(text: str) -> int:
