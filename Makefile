@@ -14,7 +14,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install models index run ui test lint unit eval eval-naive bench clean
+.PHONY: install models index run ui test lint unit eval eval-naive eval-dev bench clean
 
 install: $(VENV)/.installed
 
@@ -53,6 +53,9 @@ eval: install
 
 eval-naive: install
 	$(BIN)/qa eval --pipeline naive --no-gate --out eval/results/naive
+
+eval-dev: install  # the held-out development set the judge threshold was calibrated on; not a CI gate
+	$(BIN)/qa eval --set eval/dev_set.jsonl --no-gate --out eval/results/dev
 
 bench: install
 	$(BIN)/python -m bench.run

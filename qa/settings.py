@@ -37,6 +37,7 @@ ENV_VARS = {
     "QA_LLM_TIMEOUT": "llm_timeout",
     "QA_LLM_RETRIES": "llm_retries",
     "QA_LLM_THREADS": "llm_threads",
+    "QA_VOUCH": "vouch",
 }
 
 
@@ -71,6 +72,9 @@ class Settings:
     llm_threads: int = 0  # 0 = all cores
     n_ctx: int = 2048
     n_batch: int = 512
+    # P(Yes) at which the model may vouch for a sentence lacking a corpus-unseen question word
+    # (qa/answer/judge.py); -1 = the preset's calibrated value, 0 = never
+    vouch: float = -1.0
 
     def replace(self, **overrides: Any) -> Settings:
         """Return a copy with ``overrides`` applied (unknown names are an error)."""

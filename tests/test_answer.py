@@ -284,11 +284,27 @@ def test_the_same_answer_stands_when_the_question_names_no_stranger(seed_pipelin
     ("Which province of Iran was struck?", "place"),
     ("Which Iranian city was bombed?", "place"),
     ("What did Iran say it targeted?", None),
+    ("What was the number of hideouts Pakistan targeted?", "number"),
 ])
 def test_answer_types(question, kind):
     from qa.answer.answer_type import expected
 
     assert expected(question) == kind
+
+
+@pytest.mark.parametrize(("question", "text", "answers"), [
+    ("How many tonnes of rice crossed the border?", "Over 100 trucks, laden with rice and potatoes, crossed", False),
+    ("How many trucks crossed the border?", "Over 100 trucks, laden with rice and potatoes, crossed", True),
+    ("What number of liaison officers will each side send?", "the two sides agreed to strengthen dialogue", False),
+    ("How many Iranian policemen perished?", "at least 11 Iranian police officers were killed", True),
+    ("How many people were killed?", "Iran said nine were killed", True),  # no noun after the figure
+    ("How many people were killed in the bombing?", "which killed 85 Iranians in the city", True),
+    ("how many kids died when iran hit pakistan", "Pakistan said that 2 children were killed", True),
+])
+def test_a_figure_answers_how_many_only_if_it_counts_the_thing_asked_about(question, text, answers):
+    from qa.answer.answer_type import gives
+
+    assert gives("number", text, question) is answers
 
 
 def test_a_place_question_wants_a_place_the_question_does_not_name():

@@ -11,9 +11,13 @@ from __future__ import annotations
 import re
 
 from qa.answer.support import strict_tokens
-from qa.text import NUMBER_WORDS, fold, terms
+from qa.text import NUMBER_WORDS, STOPWORDS, fold, stem, terms
 
-_NUMBER_Q = re.compile(r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b|\bdeath toll\b", re.IGNORECASE)
+_NUMBER_Q = re.compile(
+    r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b|\bdeath toll\b"
+    r"|^\W*(what|which) (is|was|were) the (number|count|total)\b",
+    re.IGNORECASE,
+)
 _TIME_Q = re.compile(r"^\s*when\b|\bwhat (day|date|year|month|time)\b|\bon which (day|date)\b", re.IGNORECASE)
 _PLACE_Q = re.compile(
     r"\b(which|what)\s+(\w+\s+)?(province|city|country|nation|town|village|region|district|area)\b",
@@ -21,7 +25,7 @@ _PLACE_Q = re.compile(
 )
 _MONTHS = "january february march april may june july august september october november december"
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday"
-_TIME_WORDS = set(f"{_MONTHS} {_DAYS} day days week weeks month months year years morning night evening "
+TIME_WORDS = set(f"{_MONTHS} {_DAYS} day days week weeks month months year years morning night evening "
                   "hours hour dawn pre-dawn yesterday today tonight earlier later ago".split())
 
 
@@ -42,14 +46,57 @@ def numbers(text: str) -> set[str]:
     return set(re.findall(r"\d+", text)) | {NUMBER_WORDS[w] for w in words if w in NUMBER_WORDS}
 
 
+_HOW_MANY = re.compile(r"\b(?:how many|number of)\s+((?:[A-Za-z-]+\s+){0,2}?[A-Za-z-]+)\b", re.IGNORECASE)
+_FIGURE = re.compile(r"\b(\d[\d,.]*|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+SAME_THING = 0.4  # MiniLM: kids~children 0.88, policemen~officers 0.82, people~Iranians 0.44; tonnes~trucks 0.35
+
+
+def counted(text: str, question: str) -> set[str]:
+    """The new figures of ``text`` that can count what "how many <things>" asks for.
+
+    A figure followed by a noun phrase counts that: "100 trucks" does not say how many tonnes, "two
+    sides" not how many officers. One of its words must be the question's thing or close to it
+    (MiniLM word similarity ``SAME_THING``); a figure with no noun after it ("nine were killed")
+    may count anything.
+    """
+    new = numbers(text) - numbers(question)
+    asked = _HOW_MANY.search(question)
+    things = [w for w in asked.group(1).split() if fold(w) not in STOPWORDS] if asked else []
+    if not new or not things:
+        return new
+    out = set()
+    for m in _FIGURE.finditer(text):
+        figure = numbers(m.group(1)) & new
+        if not figure:
+            continue
+        phrase = []
+        for token in re.findall(r"[A-Za-z-]+|[^\sA-Za-z-]", text[m.end() : m.end() + 80])[:4]:
+            if not token[0].isalpha() or fold(token) in STOPWORDS:
+                break
+            phrase.append(token)
+        if not phrase or _same_thing(phrase, things):
+            out |= figure
+    return out
+
+
+def _same_thing(phrase: list[str], things: list[str]) -> bool:
+    """True if a word of ``phrase`` is one of ``things`` or close to one (MiniLM word vectors)."""
+    from qa.components.embedding import embed_cached
+
+    if {stem(fold(w)) for w in phrase} & {stem(fold(t)) for t in things}:
+        return True
+    vectors = embed_cached([w.lower() for w in phrase + things])
+    return bool((vectors[: len(phrase)] @ vectors[len(phrase) :].T).max() >= SAME_THING)
+
+
 def gives(kind: str | None, text: str, question: str) -> bool:
     """True if ``text`` holds an answer of ``kind`` that the question itself does not already hold."""
     if kind is None:
         return True
     if kind == "number":
-        return bool(numbers(text) - numbers(question))
+        return bool(counted(text, question))
     if kind == "place":
         names = {t for t in strict_tokens(text) if not t.isdigit()}  # number words are digits here too
-        return bool(names - strict_tokens(question) - set(terms(question)) - _TIME_WORDS)
+        return bool(names - strict_tokens(question) - set(terms(question)) - TIME_WORDS)
     words = set(re.findall(r"[a-z-]+", fold(text)))
-    return bool(words & _TIME_WORDS) or bool(re.search(r"\b(19|20)\d\d\b|\b\d{1,2}\b", text))
+    return bool(words & TIME_WORDS) or bool(re.search(r"\b(19|20)\d\d\b|\b\d{1,2}\b", text))

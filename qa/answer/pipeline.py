@@ -20,6 +20,7 @@ from langchain_core.output_parsers import StrOutputParser
 from qa.answer.citations import MARKER, MARKER_RUN, is_refusal, parse_claims, strip_markers
 from qa.answer.decompose import split_question
 from qa.answer.evidence import Scored, relevance, score_sentences, select, split_sentences, windows
+from qa.answer.judge import sentence_judge
 from qa.answer.other_accounts import other_accounts
 from qa.answer.pointer import pointed_sentence
 from qa.answer.prompts import answer_prompt, condense_prompt
@@ -280,7 +281,8 @@ class Pipeline:
 
         index = self.retriever.bm25()
         unseen = index.synonyms(unseen_terms(prep.asked, index.vocabulary))
-        verifier = Verifier(prep.asked, prep.evidence, unseen, idf=index.idf, citations=numbering)
+        vouch = sentence_judge(self.llm, self.settings, prep.question) if unseen else None
+        verifier = Verifier(prep.asked, prep.evidence, unseen, idf=index.idf, citations=numbering, vouch=vouch)
         evidence_block = "\n".join(f"[{i}] {p.text}" for i, p in enumerate(prep.evidence, 1))
         chain = answer_prompt() | self.llm | StrOutputParser()
         draft, done = "", 0
@@ -321,14 +323,18 @@ class Pipeline:
         cited = [int(n) for m in MARKER.finditer(draft) for n in re.findall(r"\d+", m.group(1))]
         passages = [prep.evidence[n - 1] for n in dict.fromkeys(cited) if 1 <= n <= len(prep.evidence)]
         idf = self.retriever.bm25().idf
-        names = unseen_names(prep.asked, verifier.unseen)  # names the corpus never uses must still be there
+        # names the corpus never uses must still be there; its other unseen words too, unless the model
+        # vouches for the sentence (with no judge, only names are held to this)
+        unseen, vouch = (verifier.unseen, verifier.vouch) if verifier.vouch else (
+            unseen_names(prep.asked, verifier.unseen), None)
         # the passage pointed at first; for a follow-up, the words of the turn itself may do there, the
         # model having read what "it" is; failing that, the model still said the evidence holds the answer
         follow_up = prep.turn and prep.turn != prep.asked
         found = (
-            pointed_sentence(prep.asked, passages, idf, unseen=names)
-            or (pointed_sentence(prep.turn, passages, idf, unseen=names) if follow_up else None)
-            or pointed_sentence(prep.asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE, unseen=names)
+            pointed_sentence(prep.asked, passages, idf, unseen=unseen, vouch=vouch)
+            or (pointed_sentence(prep.turn, passages, idf, unseen=unseen, vouch=vouch) if follow_up else None)
+            or pointed_sentence(prep.asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE, unseen=unseen,
+                                vouch=vouch)
         )
         return _quote(found, verifier, "pointed")
 
@@ -336,9 +342,11 @@ class Pipeline:
         """The model declined or said nothing verifiable: quote a sentence that plainly answers, if any.
 
         Plainly means: it covers most of the question's weighted terms (``EXTRACT_COVERAGE``), gives the
-        answer type asked for, adds to the question, and holds the question's corpus-unseen words.
+        answer type asked for, adds to the question, and holds the question's corpus-unseen words (or,
+        for words other than names, the model vouches that it answers the question).
         """
-        found = pointed_sentence(prep.asked, prep.evidence, self.retriever.bm25().idf, EXTRACT_COVERAGE, unseen)
+        idf = self.retriever.bm25().idf
+        found = pointed_sentence(prep.asked, prep.evidence, idf, EXTRACT_COVERAGE, unseen, vouch=verifier.vouch)
         return _quote(found, verifier, "extracted")
 
     @staticmethod

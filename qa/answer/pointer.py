@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from qa.answer.answer_type import expected, gives
 from qa.answer.evidence import idf_weights, lexical_coverage
-from qa.answer.support import held, strict_tokens
+from qa.answer.judge import Vouch
+from qa.answer.support import held, strict_tokens, unseen_key, unseen_names
 from qa.models import Passage
 from qa.text import quoted_sentences, terms, vocabulary
 
@@ -23,27 +24,37 @@ def pointed_sentence(
     idf: dict[str, float],
     min_coverage: float = MIN_QUESTION_COVERAGE,
     unseen: dict[str, set[str]] | None = None,
+    vouch: Vouch | None = None,
 ) -> tuple[Passage, int, int] | None:
     """The best sentence of ``passages`` answering ``question`` as (passage, start, end), or None.
 
     With ``unseen`` (see :func:`qa.answer.support.coverage`), the sentence must also hold each of
-    the question's words that the corpus otherwise never uses, or one of their synonyms.
+    the question's words that the corpus otherwise never uses, or one of their synonyms. Failing
+    that, with ``vouch``, the best sentence lacking only such words (not names) will do if the
+    model vouches that it answers the question: one judgement, for that sentence alone.
     """
     kind = expected(question)
     weights = idf_weights(idf, terms(question))
     asked = set(terms(question))
     named = strict_tokens(question) | asked
+    names = set(unseen_names(question, unseen)) if unseen else set()
+    # a sentence lacking the unseen words is measured on the rest of the question: the model vouches for them
+    rest = {t: w for t, w in weights.items() if unseen_key(t, unseen or {}) is None or t in names}
     best: tuple[Passage, int, int, tuple[float, int]] | None = None
+    lacking: tuple[Passage, int, int, tuple[float, int]] | None = None  # best without the unseen words
     for p in passages:
         for a, b in quoted_sentences(p.text):
             sentence = p.text[a:b]
             if not gives(kind, sentence, question):
                 continue
-            if unseen:
-                vocab = vocabulary(sentence)
-                if not all(held(t, vocab, unseen) for t in unseen):
-                    continue
             if len(set(terms(sentence)) - asked) < 2:  # it must add something to the question
+                continue
+            vocab = vocabulary(sentence)
+            if unseen and not all(held(t, vocab, unseen) for t in unseen):
+                cov = lexical_coverage(rest, sentence)
+                rank = (round(cov, 6), len(strict_tokens(sentence) - named))
+                if vouch and cov >= min_coverage and all(held(t, vocab, unseen) for t in names):
+                    lacking = lacking if lacking and lacking[3] >= rank else (p, a, b, rank)
                 continue
             cov = lexical_coverage(weights, sentence)
             if cov < min_coverage:
@@ -52,4 +63,6 @@ def pointed_sentence(
             rank = (round(cov, 6), len(strict_tokens(sentence) - named))
             if best is None or rank > best[3]:
                 best = (p, a, b, rank)
+    if best is None and lacking is not None and vouch and vouch(lacking[0].text[lacking[1] : lacking[2]]):
+        return lacking[:3]
     return best[:3] if best else None

@@ -28,6 +28,11 @@ def condense_prompt() -> ChatPromptTemplate:
     return ChatPromptTemplate.from_messages([("human", template_text("condense"))])
 
 
+def judge_prompt() -> ChatPromptTemplate:
+    """Asks the model whether one sentence answers the question (read as P(Yes), see qa.answer.judge)."""
+    return ChatPromptTemplate.from_messages([("human", template_text("judge"))])
+
+
 def naive_prompt() -> PromptTemplate:
     """LangChain's tutorial RAG prompt (used only by the ``naive`` baseline)."""
     return PromptTemplate.from_template(template_text("naive_rag"))

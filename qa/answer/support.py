@@ -47,18 +47,19 @@ def strict_tokens(claim: str) -> set[str]:
 
 
 def coverage(
-    claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = ""
+    claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = "", ignore: frozenset[str] = frozenset()
 ) -> tuple[float, list[str]]:
     """Share of the claim's content terms found in ``text``, and the claim's names/numbers missing.
 
     ``unseen`` maps the question's words that occur nowhere in the corpus ("won" in "who won the
     election?") to the corpus words that mean nearly the same ("died" → {"kill", "dead"}). A claim
     that repeats such a word is backed only if the quote has the word or one of those synonyms:
-    otherwise it asserts what the documents never mention.
+    otherwise it asserts what the documents never mention. Words in ``ignore`` (corpus-unseen words
+    the model vouched for, see :mod:`qa.answer.judge`) are left out of the count.
     """
     vocab = vocabulary(text)
     unseen = unseen or {}
-    wanted = [t for t in dict.fromkeys(normal_terms(claim)) if t not in FILLER]
+    wanted = [t for t in dict.fromkeys(normal_terms(claim)) if t not in FILLER and unseen_key(t, dict.fromkeys(ignore)) is None]
     asked = strict_tokens(question) if question else set()  # the question's own names need no quote
     missing = [t for t in strict_tokens(claim) - asked if not has_term(t, vocab)]
     missing += [u for u in (unseen_key(t, unseen) for t in wanted) if u and not held(u, vocab, unseen)]
@@ -67,7 +68,7 @@ def coverage(
     return sum(1 for t in wanted if held(t, vocab, unseen)) / len(wanted), missing
 
 
-def unseen_key(term: str, unseen: dict[str, set[str]]) -> str | None:
+def unseen_key(term: str, unseen: dict[str, object]) -> str | None:
     """The corpus-unseen question word ``term`` repeats, if any: itself or an inflection ("used" of "use")."""
     if term in unseen:
         return term
@@ -86,7 +87,7 @@ def supports(claim: str, text: str, unseen: dict[str, set[str]] | None = None, q
 
 
 def best_span(
-    claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = ""
+    claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = "", ignore: frozenset[str] = frozenset()
 ) -> tuple[int, int, float] | None:
     """The shortest span of adjacent sentences of ``text`` that supports ``claim``.
 
@@ -97,7 +98,7 @@ def best_span(
     candidates = [(spans[i][0], spans[j][1]) for i in range(len(spans)) for j in range(i, min(len(spans), i + width))]
     best: tuple[int, int, float] | None = None
     for a, b in candidates:
-        share, missing = coverage(claim, text[a:b], unseen, question)
+        share, missing = coverage(claim, text[a:b], unseen, question, ignore)
         if missing or share < MIN_COVERAGE or not acts_in(claim, text[a:b]):
             continue
         if best is None or share > best[2] + 1e-9 or (abs(share - best[2]) < 1e-9 and b - a < best[1] - best[0]):

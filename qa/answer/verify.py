@@ -7,14 +7,16 @@ most of its words.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from qa.answer.answer_type import expected, gives
 from qa.answer.citations import Claim, is_refusal, strip_markers
 from qa.answer.evidence import idf_weights
-from qa.answer.support import best_span, held, unseen_names
+from qa.answer.judge import Vouch
+from qa.answer.support import best_span, held, normal_terms, unseen_names
 from qa.models import Citation, Passage
-from qa.text import STOPWORDS, terms, vocabulary, words
+from qa.text import FILLER, STOPWORDS, terms, vocabulary, words
 
 ON_QUESTION = 0.2  # a kept claim with its quote must hold at least this IDF-weighted share of the question
 
@@ -27,22 +29,44 @@ class Verifier:
     evidence: list[Passage]
     unseen: dict[str, set[str]] = field(default_factory=dict)  # question words absent from the corpus
     idf: dict[str, float] = field(default_factory=dict)  # corpus IDF; empty = no on-question check
+    vouch: Vouch | None = None  # the model's "does this sentence answer the question?" (qa.answer.judge)
     citations: list[Citation] = field(default_factory=list)
     stats: dict[str, int] = field(
         default_factory=lambda: {"claims": 0, "kept": 0, "dropped": 0, "repaired": 0, "phantom": 0, "refusals": 0,
-                                 "off_type": 0, "off_question": 0, "repeated": 0}
+                                 "off_type": 0, "off_question": 0, "repeated": 0, "vouched": 0, "restated": 0}
     )
     _numbers: dict[tuple[str, int, int], int] = field(default_factory=dict)
     _said: set[str] = field(default_factory=set)
 
     def supporting(self, claim: Claim) -> list[tuple[Passage, int, int]]:
-        """(passage, start, end) spans that back ``claim``, preferring the passages it cited."""
+        """(passage, start, end) spans that back ``claim``, preferring the passages it cited.
+
+        When no span holds the question's corpus-unseen words (other than names), the best span
+        that backs the rest of the claim may still do, if the model vouches that it answers the
+        question (see :mod:`qa.answer.judge`).
+        """
         text = strip_markers(claim.text)
         valid = [n for n in claim.cited if 1 <= n <= len(self.evidence)]
         self.stats["phantom"] += len(claim.cited) - len(valid)
+        found = self._spans(text, valid, self.unseen)
+        if found or not self.vouch:
+            return found
+        names = unseen_names(self.question, self.unseen)
+        if len(names) == len(self.unseen):
+            return []
+        relaxed = self._spans(text, valid, names, frozenset(self.unseen) - set(names))
+        if relaxed and all(self.vouch(p.text[a:b]) for p, a, b in relaxed):
+            self.stats["vouched"] += 1
+            return relaxed
+        return []
+
+    def _spans(
+        self, text: str, cited: list[int], unseen: dict[str, set[str]], ignore: frozenset[str] = frozenset()
+    ) -> list[tuple[Passage, int, int]]:
+        """Spans of the cited passages backing ``text``; failing those, the best span of any passage."""
         found = []
-        for n in valid:
-            span = best_span(text, self.evidence[n - 1].text, self.unseen, self.question)
+        for n in cited:
+            span = best_span(text, self.evidence[n - 1].text, unseen, self.question, ignore)
             if span:
                 found.append((self.evidence[n - 1], span[0], span[1]))
         if found:
@@ -50,7 +74,7 @@ class Verifier:
         # repair: the claim may be true of a passage the model did not cite
         best = None
         for p in self.evidence:
-            span = best_span(text, p.text, self.unseen, self.question)
+            span = best_span(text, p.text, unseen, self.question, ignore)
             if span and (best is None or span[2] > best[3]):
                 best = (p, span[0], span[1], span[2])
         if best:
@@ -70,6 +94,9 @@ class Verifier:
             return None
         if not gives(expected(self.question), strip_markers(claim.text), self.question):
             self.stats["off_type"] += 1  # e.g. no figure in the answer to a "how many" question
+            return None
+        if restates(strip_markers(claim.text), self.question):
+            self.stats["restated"] += 1  # "Islamabad's ambassador identified them" to "who is Islamabad's ambassador?"
             return None
         backed = self.supporting(claim)
         if not backed:
@@ -128,3 +155,17 @@ class Verifier:
             )
         self._numbers[key] = n  # the spans this verifier cited (see spans())
         return n
+
+
+_YES_NO = re.compile(r"^\W*(?:did|does|do|is|was|were|are|has|have|had|can|could|will|would|should)\b", re.IGNORECASE)
+
+
+def restates(claim: str, question: str) -> bool:
+    """True if ``claim`` says nothing the question does not already say (yes/no questions aside).
+
+    "The official news agency that reported the visit was the official news agency of Iran" answers
+    no "which agency?": every content word of it is the question's own.
+    """
+    if _YES_NO.match(question):
+        return False
+    return not set(normal_terms(claim)) - FILLER - set(normal_terms(question))

@@ -55,6 +55,31 @@ def load_llama(path: str, n_ctx: int, n_batch: int, n_threads: int) -> Any:
         return _MODELS[key]
 
 
+_FORMATTERS: dict[int, Any] = {}
+
+
+def chat_prompt(llama: Any, messages: list[dict[str, str]]) -> str:
+    """``messages`` in the model's own chat template (from the GGUF), as llama-cpp-python formats them."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    key = id(llama)
+    if key not in _FORMATTERS:
+        template = llama.metadata.get("tokenizer.chat_template") or _CHATML
+        eos, bos = llama.token_eos(), llama.token_bos()
+        _FORMATTERS[key] = Jinja2ChatFormatter(
+            template=template,
+            eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
+            bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
+        )
+    return _FORMATTERS[key](messages=messages).prompt
+
+
+_CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
 def _role(message: BaseMessage) -> str:
     return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
 
@@ -90,6 +115,28 @@ class ChatLlamaCppLocal(BaseChatModel):
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for ``text``."""
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def yes_probability(self, messages: list[BaseMessage], yes: str = "Yes", no: str = "No") -> float:
+        """How likely the model's reply to ``messages`` starts with ``yes`` rather than ``no`` (0..1).
+
+        One forward pass over the prompt, no sampling: the model's judgement as a number that can be
+        held to a calibrated threshold. A prompt prefix already in the KV cache is not read again.
+        """
+        import numpy as np
+
+        llama = self.llama
+        prompt = chat_prompt(llama, [{"role": _role(m), "content": str(m.content)} for m in messages])
+        tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        yes_id, no_id = (llama.tokenize(w.encode("utf-8"), add_bos=False)[0] for w in (yes, no))
+        with _CALL_LOCKS[id(llama)]:
+            limit = min(llama.n_tokens, len(tokens) - 1)  # at least one token is read, for fresh logits
+            same = llama.input_ids[:limit] == np.asarray(tokens[:limit])
+            keep = limit if same.all() else int(np.argmin(same))
+            llama.n_tokens = keep
+            llama.eval(tokens[keep:])
+            logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
+            margin = float(logits[no_id] - logits[yes_id])
+        return 1.0 / (1.0 + float(np.exp(min(margin, 50.0))))
 
     def _params(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
         return {

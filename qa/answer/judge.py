@@ -1,0 +1,73 @@
+"""The model as a judge of one sentence: does it answer the question?
+
+Consulted only where the lexical checks cannot decide: the question uses a word the corpus never
+does ("lorries" where the articles say "trucks", "interim" for "caretaker"), so no quote can hold
+it, yet the sentence may still answer. The local model reads the question and the one sentence and
+its probability of replying "Yes" must reach a threshold calibrated on held-out questions for that
+model (see README, "Corpus-unseen words"). A backend that cannot give that probability (a remote
+server) or a preset with no calibrated threshold never vouches: the strict lexical rule stands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from langchain_core.language_models import BaseChatModel
+
+from qa.answer.answer_type import TIME_WORDS, expected, gives
+from qa.answer.prompts import judge_prompt
+from qa.answer.support import strict_tokens
+from qa.settings import Settings
+from qa.text import fold, terms
+
+# P(Yes) a sentence needs, per preset. Qwen 1.5B, over eval/ and a held-out dev set: sentences that
+# answer paraphrased questions score a median 0.84; the best near-miss sentence for unanswerable
+# questions a median 0.53, 3 of 63 at or above 0.8.
+VOUCH_THRESHOLDS = {"qwen1.5b": 0.8}
+
+Vouch = Callable[[str], bool]
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_TIMES = re.compile(rf"\b(?:{'|'.join(sorted(TIME_WORDS))}|(?:19|20)\d\d|\d{{1,2}} (?:{_MONTHS})|(?:{_MONTHS}) \d{{1,2}})\b")
+
+
+def threshold(settings: Settings) -> float:
+    """The P(Yes) threshold in force: ``QA_VOUCH`` if set (0 = never vouch), else the preset's calibration."""
+    if settings.vouch >= 0:
+        return settings.vouch
+    return VOUCH_THRESHOLDS.get(settings.llm_preset, 0.0) if settings.llm == "llamacpp" else 0.0
+
+
+def sentence_judge(llm: BaseChatModel, settings: Settings, question: str) -> Vouch | None:
+    """A test "does this sentence answer ``question``?", or None when this model cannot be asked."""
+    level = threshold(settings)
+    score = getattr(llm, "yes_probability", None)
+    if not 0 < level < 1 or score is None:
+        return None
+
+    @lru_cache(maxsize=32)
+    def vouch(sentence: str) -> bool:
+        if not adds_answer(question, sentence):
+            return False
+        messages = judge_prompt().format_messages(question=question, sentence=sentence)
+        return bool(score(messages) >= level)
+
+    return vouch
+
+
+def adds_answer(question: str, sentence: str) -> bool:
+    """True if ``sentence`` holds the kind of answer asked for, beyond what the question itself says.
+
+    Stricter than the general answer-type check, because the model's judgement is all that vouches
+    here: "who" wants a name the question does not give; "when / what date" a time word or figure
+    the question does not have ("last month" does not date an attack "last month").
+    """
+    if re.match(r"^\s*who(m|se)?\b", question, re.IGNORECASE):
+        given = strict_tokens(question) | set(terms(question))
+        return any(not t.isdigit() and t not in TIME_WORDS for t in strict_tokens(sentence) - given)
+    kind = expected(question)
+    if kind == "time":  # a time word, a year, or a day of a month the question does not give
+        asked = set(_TIMES.findall(fold(question)))
+        return any(t not in asked for t in _TIMES.findall(fold(sentence)))
+    return gives(kind, sentence, question)

@@ -1,0 +1,110 @@
+"""The model as judge for corpus-unseen question words (qa/answer/judge.py).
+
+A fake model with a fixed P(Yes) drives the control flow; the real default model (Qwen) shows the
+judgement itself separates a paraphrase's answer from a near miss.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from qa.answer.judge import adds_answer, sentence_judge, threshold
+from qa.answer.pipeline import Pipeline
+from qa.answer.verify import restates
+
+LORRIES_Q = "What foods were on the lorries going into Iran at Taftan?"
+TRUCKS = ("Over 100 trucks, laden with various goods like rice and potatoes, crossed from Pakistan to Iran at the "
+          "Taftan border on Thursday.")
+
+
+class _Judging(GenericFakeChatModel):
+    """A fake chat model that also answers yes_probability with a fixed value, and counts the calls."""
+
+    p_yes: float = 0.9
+    asked: list[str] = []
+
+    def yes_probability(self, messages: Any) -> float:
+        self.asked.append(str(messages[-1].content))
+        return self.p_yes
+
+
+def _judging(text: str, p_yes: float) -> _Judging:
+    return _Judging(messages=iter([AIMessage(content=text)] * 4), p_yes=p_yes, asked=[])
+
+
+@pytest.mark.parametrize(("p_yes", "answered"), [(0.95, True), (0.3, False)])
+def test_a_claim_lacking_an_unseen_question_word_stands_only_if_the_model_vouches(seed_pipeline, p_yes, answered):
+    llm = _judging("Rice and potatoes were on the lorries going into Iran at Taftan [1].", p_yes)
+    answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask(LORRIES_Q)
+    assert llm.asked, "the judge was consulted"
+    assert answer.refused is not answered
+    if answered:
+        assert answer.timings["n_vouched"] == 1 and "rice and potatoes" in answer.citations[0].quote
+    else:
+        assert not answer.citations
+
+
+def test_without_a_calibrated_judge_the_strict_rule_stands(seed_pipeline):
+    llm = _judging("Rice and potatoes were on the lorries going into Iran at Taftan [1].", 0.99)
+    answer = Pipeline(seed_pipeline.settings.replace(vouch=0), llm=llm).ask(LORRIES_Q)
+    assert answer.refused and not llm.asked
+    assert threshold(seed_pipeline.settings) == 0  # smollm2: no calibrated threshold
+    assert threshold(seed_pipeline.settings.replace(llm_preset="qwen1.5b")) == 0.8
+    assert threshold(seed_pipeline.settings.replace(llm_preset="qwen1.5b", llm="openai")) == 0  # no P(Yes) remotely
+    assert sentence_judge(GenericFakeChatModel(messages=iter([])), seed_pipeline.settings.replace(vouch=0.8), "q") is None
+
+
+def test_a_declined_paraphrase_quotes_the_sentence_the_model_vouches_for(seed_pipeline):
+    llm = _judging("NOT FOUND", 0.95)
+    q = "Which Iranian city suffered the IS suicide bombing that killed 85?"
+    answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask(q)
+    assert not answer.refused and answer.timings.get("n_extracted") == 1
+    assert "Kerman" in answer.text and len(llm.asked) == 1
+
+
+def test_names_the_corpus_never_uses_are_never_vouched_for(seed_pipeline):
+    llm = _judging("NOT FOUND", 0.99)
+    answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask(
+        "What did the United Nations Secretary-General say about the strikes?")
+    assert answer.refused
+
+
+@pytest.mark.parametrize(("question", "sentence", "ok"), [
+    ("Who penned the Dawn editorial?", "ONE of the major irritants ... says an edit in 'Dawn'.", False),
+    ("Who heads Pakistan's diplomacy?", "Foreign Minister Jalil Abbas Jilani stressed Pakistan's right.", True),
+    ("On what date was the station attacked last month?", "Last month, at least 11 police officers were killed.", False),
+    ("On which weekday did Iran launch its barrage?", "On Tuesday, Iran attacked the positions.", True),
+    ("How many policemen perished?", "at least 11 Iranian police officers were killed", True),
+])
+def test_a_vouched_sentence_must_give_the_kind_of_answer_asked_for(question, sentence, ok):
+    assert adds_answer(question, sentence) is ok
+
+
+def test_an_answer_that_only_restates_the_question_is_no_answer():
+    q = "Who is Islamabad's ambassador that identified the nine people killed on Saturday as Pakistanis?"
+    assert restates("Islamabad's ambassador identified the 9 people killed on Saturday as Pakistanis", q)
+    assert not restates("ISPR", "What is the name of the military's media wing?")
+    assert not restates("Yes, the strike killed nationals", "Did the strike kill nationals?")
+
+
+@pytest.mark.llm
+def test_the_default_model_vouches_for_a_paraphrase_not_for_a_near_miss(seed_settings):
+    """Qwen's P(Yes): the trucks sentence answers the lorries question; no sentence gives Panjgur's population."""
+    from qa.components.llm import get_llm
+
+    settings = seed_settings.replace(llm_preset="qwen1.5b")
+    llm = get_llm(settings)
+    judge = sentence_judge(llm, settings, LORRIES_Q)
+    near = sentence_judge(llm, settings, "What is the population of Panjgur?")
+    assert judge is not None and near is not None
+    assert judge(TRUCKS)
+    assert not near("Mumtaz Khetran, the deputy commissioner of Panjgur, noted ongoing trade through the Chidgi "
+                    "border with Iran.")
+    # the judgement leaves generation as it was (the KV cache is reused, not corrupted)
+    before = llm.invoke("Say the word: apple", max_tokens=4).content
+    judge.__wrapped__("Iran attacked on Tuesday.")  # type: ignore[attr-defined]
+    assert llm.invoke("Say the word: apple", max_tokens=4).content == before
