@@ -285,6 +285,8 @@ def test_the_same_answer_stands_when_the_question_names_no_stranger(seed_pipelin
     ("Which Iranian city was bombed?", "place"),
     ("What did Iran say it targeted?", None),
     ("What was the number of hideouts Pakistan targeted?", "number"),
+    ("What is the population of Panjgur?", "number"),
+    ("Why did Iran strike Pakistan?", "reason"),
 ])
 def test_answer_types(question, kind):
     from qa.answer.answer_type import expected
@@ -305,6 +307,14 @@ def test_a_figure_answers_how_many_only_if_it_counts_the_thing_asked_about(quest
     from qa.answer.answer_type import gives
 
     assert gives("number", text, question) is answers
+
+
+def test_a_why_question_wants_a_stated_reason():
+    from qa.answer.answer_type import gives
+
+    q = "Why did Iran strike Pakistan?"
+    assert gives("reason", "The strikes by Iran were in response to a suicide bombing in Kerman.", q)
+    assert not gives("reason", "Iran struck two bases of Jaish al-Adl, which claimed the attack in December.", q)
 
 
 def test_a_place_question_wants_a_place_the_question_does_not_name():

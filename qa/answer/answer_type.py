@@ -1,8 +1,10 @@
 """What kind of answer a question asks for, and whether a text gives it.
 
-Only the reliable cases are checked: "how many / how much" wants a figure, "when / what day /
-what year" wants a time expression, "which province / which city" wants a place name (a
-capitalised name the question does not already give; not "where": "in each other's capitals").
+Only the reliable cases are checked: "how many / how much / what is the price" wants a figure (one
+that counts the thing asked about), "when / what day / what year" wants a time expression, "which
+province / which city" wants a place name (a capitalised name the question does not already give;
+not "where": "in each other's capitals"), "why" wants a stated reason ("in response to", "after",
+"because", "aimed at" ...).
 A claim that answers such a question without one is not an answer, however well it is quoted.
 """
 
@@ -15,7 +17,16 @@ from qa.text import NUMBER_WORDS, STOPWORDS, fold, stem, terms
 
 _NUMBER_Q = re.compile(
     r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b|\bdeath toll\b"
-    r"|^\W*(what|which) (is|was|were) the (number|count|total)\b",
+    r"|^\W*(what|which) (is|was|were) the (number|count|total|price|cost|value|population|size|age)\b",
+    re.IGNORECASE,
+)
+_REASON_Q = re.compile(r"^\W*why\b", re.IGNORECASE)
+# how a news sentence gives a reason: "in response to", "after", "because", "to prevent", "aimed at"
+_REASON = re.compile(
+    r"\b(because|due to|owing to|in response|response to|in retaliation|retaliat\w*|after|following|since|as a result|"
+    r"aimed|in order to|so that|backdrop|prompt\w*|trigger\w*|reason|"
+    r"to (?:prevent|stop|counter|protect|punish|deter|avenge|target|destroy)|"
+    r"over|amid|blamed|accus\w*|for (?:carrying|harbou?ring|sheltering|attacks?))\b",
     re.IGNORECASE,
 )
 _TIME_Q = re.compile(r"^\s*when\b|\bwhat (day|date|year|month|time)\b|\bon which (day|date)\b", re.IGNORECASE)
@@ -30,9 +41,11 @@ TIME_WORDS = set(f"{_MONTHS} {_DAYS} day days week weeks month months year years
 
 
 def expected(question: str) -> str | None:
-    """'number', 'time', 'place', or None when the question's answer type is not checked."""
+    """'number', 'time', 'place', 'reason', or None when the question's answer type is not checked."""
     if _NUMBER_Q.search(question):
         return "number"
+    if _REASON_Q.search(question):
+        return "reason"
     if _TIME_Q.search(question):
         return "time"
     if _PLACE_Q.search(question):
@@ -95,6 +108,8 @@ def gives(kind: str | None, text: str, question: str) -> bool:
         return True
     if kind == "number":
         return bool(counted(text, question))
+    if kind == "reason":
+        return bool(_REASON.search(text))
     if kind == "place":
         names = {t for t in strict_tokens(text) if not t.isdigit()}  # number words are digits here too
         return bool(names - strict_tokens(question) - set(terms(question)) - TIME_WORDS)
