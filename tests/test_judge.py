@@ -104,7 +104,19 @@ def test_the_default_model_vouches_for_a_paraphrase_not_for_a_near_miss(seed_set
     assert judge(TRUCKS)
     assert not near("Mumtaz Khetran, the deputy commissioner of Panjgur, noted ongoing trade through the Chidgi "
                     "border with Iran.")
-    # the judgement leaves generation as it was (the KV cache is reused, not corrupted)
-    before = llm.invoke("Say the word: apple", max_tokens=4).content
-    judge.__wrapped__("Iran attacked on Tuesday.")  # type: ignore[attr-defined]
-    assert llm.invoke("Say the word: apple", max_tokens=4).content == before
+    # the judgement leaves generation as it was, even when asked while an answer is still streaming
+    # (the pipeline verifies each claim as soon as it is complete)
+    before = llm.invoke("Count from one to eight in words.", max_tokens=16).content
+
+    def judged_mid_stream() -> str:
+        chunks = []
+        for i, chunk in enumerate(llm.stream("Count from one to eight in words.", max_tokens=16)):
+            chunks.append(chunk.content)
+            if i == 2:
+                judge.__wrapped__("Iran attacked on Tuesday.")  # type: ignore[attr-defined]
+        return "".join(chunks)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(judged_mid_stream).result(timeout=120) == before  # no deadlock, same text

@@ -116,22 +116,29 @@ class ChatLlamaCppLocal(BaseChatModel):
         """Tokens the model sees for ``text``."""
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    judge_ctx: int = 1024  # the judge's own context: a question and one or two sentences
+
     def yes_probability(self, messages: list[BaseMessage], yes: str = "Yes", no: str = "No") -> float:
         """How likely the model's reply to ``messages`` starts with ``yes`` rather than ``no`` (0..1).
 
         One forward pass over the prompt, no sampling: the model's judgement as a number that can be
-        held to a calibrated threshold. A prompt prefix already in the KV cache is not read again.
+        held to a calibrated threshold. It runs in a context of its own over the same (memory-mapped)
+        weights, so it may be called while an answer is still streaming from this model: the answer's
+        context, and its KV cache for the next question, are left as they are. A prompt longer than
+        that context gets 0.
         """
         import numpy as np
 
-        llama = self.llama
+        llama = load_llama(self.model_path, self.judge_ctx, self.n_batch, self.n_threads)
         prompt = chat_prompt(llama, [{"role": _role(m), "content": str(m.content)} for m in messages])
         tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        if len(tokens) >= self.judge_ctx:
+            return 0.0
         yes_id, no_id = (llama.tokenize(w.encode("utf-8"), add_bos=False)[0] for w in (yes, no))
         with _CALL_LOCKS[id(llama)]:
             limit = min(llama.n_tokens, len(tokens) - 1)  # at least one token is read, for fresh logits
             same = llama.input_ids[:limit] == np.asarray(tokens[:limit])
-            keep = limit if same.all() else int(np.argmin(same))
+            keep = limit if same.all() else int(np.argmin(same))  # the shared prompt prefix is not read again
             llama.n_tokens = keep
             llama.eval(tokens[keep:])
             logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
