@@ -34,9 +34,9 @@ _PLACE_Q = re.compile(
     r"\b(which|what)\s+(\w+\s+)?(province|city|country|nation|town|village|region|district|area)\b",
     re.IGNORECASE,
 )
-_MONTHS = "january february march april may june july august september october november december"
+MONTHS = "january february march april may june july august september october november december"
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday"
-TIME_WORDS = set(f"{_MONTHS} {_DAYS} day days week weeks month months year years morning night evening "
+TIME_WORDS = set(f"{MONTHS} {_DAYS} day days week weeks month months year years morning night evening "
                   "hours hour dawn pre-dawn yesterday today tonight earlier later ago".split())
 
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from langchain_core.language_models import BaseChatModel
 
-from qa.answer.answer_type import TIME_WORDS, expected, gives
+from qa.answer.answer_type import MONTHS, TIME_WORDS, expected, gives
 from qa.answer.prompts import judge_prompt
 from qa.answer.support import strict_tokens
 from qa.settings import Settings
@@ -28,7 +28,7 @@ from qa.text import fold, terms
 VOUCH_THRESHOLDS = {"qwen1.5b": 0.8}
 
 Vouch = Callable[[str], bool]
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_MONTHS = "|".join(MONTHS.split())
 _TIMES = re.compile(rf"\b(?:{'|'.join(sorted(TIME_WORDS))}|(?:19|20)\d\d|\d{{1,2}} (?:{_MONTHS})|(?:{_MONTHS}) \d{{1,2}})\b")
 
 

@@ -50,18 +50,18 @@ def pointed_sentence(
             if len(set(terms(sentence)) - asked) < 2:  # it must add something to the question
                 continue
             vocab = vocabulary(sentence)
-            if unseen and not all(held(t, vocab, unseen) for t in unseen):
-                cov = lexical_coverage(rest, sentence)
-                rank = (round(cov, 6), len(strict_tokens(sentence) - named))
-                if vouch and cov >= min_coverage and all(held(t, vocab, unseen) for t in names):
-                    lacking = lacking if lacking and lacking[3] >= rank else (p, a, b, rank)
+            lacks = bool(unseen) and not all(held(t, vocab, unseen) for t in unseen)
+            if lacks and not (vouch and all(held(t, vocab, unseen) for t in names)):
                 continue
-            cov = lexical_coverage(weights, sentence)
+            cov = lexical_coverage(rest if lacks else weights, sentence)
             if cov < min_coverage:
                 continue
             # among equally covering sentences, the one naming most that the question does not
             rank = (round(cov, 6), len(strict_tokens(sentence) - named))
-            if best is None or rank > best[3]:
+            if lacks:
+                if lacking is None or rank > lacking[3]:
+                    lacking = (p, a, b, rank)
+            elif best is None or rank > best[3]:
                 best = (p, a, b, rank)
     if best is None and lacking is not None and vouch and vouch(lacking[0].text[lacking[1] : lacking[2]]):
         return lacking[:3]

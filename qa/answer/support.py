@@ -11,6 +11,7 @@ figure or predicate, or a swapped role, past a real citation.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from qa.text import (
     FILLER,
@@ -59,7 +60,7 @@ def coverage(
     """
     vocab = vocabulary(text)
     unseen = unseen or {}
-    wanted = [t for t in dict.fromkeys(normal_terms(claim)) if t not in FILLER and unseen_key(t, dict.fromkeys(ignore)) is None]
+    wanted = [t for t in dict.fromkeys(normal_terms(claim)) if t not in FILLER and unseen_key(t, ignore) is None]
     asked = strict_tokens(question) if question else set()  # the question's own names need no quote
     missing = [t for t in strict_tokens(claim) - asked if not has_term(t, vocab)]
     missing += [u for u in (unseen_key(t, unseen) for t in wanted) if u and not held(u, vocab, unseen)]
@@ -68,7 +69,7 @@ def coverage(
     return sum(1 for t in wanted if held(t, vocab, unseen)) / len(wanted), missing
 
 
-def unseen_key(term: str, unseen: dict[str, object]) -> str | None:
+def unseen_key(term: str, unseen: Collection[str]) -> str | None:
     """The corpus-unseen question word ``term`` repeats, if any: itself or an inflection ("used" of "use")."""
     if term in unseen:
         return term

@@ -95,6 +95,7 @@ class ChatLlamaCppLocal(BaseChatModel):
     n_threads: int = 0
     max_tokens: int = 160
     temperature: float = 0.0
+    judge_ctx: int = 1024  # yes_probability's own context: a question and one or two sentences
     _llama: Any = PrivateAttr(default=None)
 
     @property
@@ -115,8 +116,6 @@ class ChatLlamaCppLocal(BaseChatModel):
     def count_tokens(self, text: str) -> int:
         """Tokens the model sees for ``text``."""
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-
-    judge_ctx: int = 1024  # the judge's own context: a question and one or two sentences
 
     def yes_probability(self, messages: list[BaseMessage], yes: str = "Yes", no: str = "No") -> float:
         """How likely the model's reply to ``messages`` starts with ``yes`` rather than ``no`` (0..1).
