@@ -287,6 +287,14 @@ def test_the_same_answer_stands_when_the_question_names_no_stranger(seed_pipelin
     ("What was the number of hideouts Pakistan targeted?", "number"),
     ("What is the population of Panjgur?", "number"),
     ("Why did Iran strike Pakistan?", "reason"),
+    ("What ages were the children?", "number"),
+    ("On which weekday did Iran strike?", "time"),
+    ("Who was the charge d'affaires that Tehran summoned?", "name"),
+    ("Who is Islamabad's ambassador?", "name"),
+    ("Which US State Department official spoke?", "name"),
+    ("What was the name of Pakistan's ambassador to Tehran?", "name"),
+    ("Who was killed in the strike?", None),  # victims are counted, not named
+    ("What kind of officials will they exchange?", None),
 ])
 def test_answer_types(question, kind):
     from qa.answer.answer_type import expected
@@ -324,6 +332,46 @@ def test_a_place_question_wants_a_place_the_question_does_not_name():
     assert gives("place", "Pakistan struck targets in Iran's Sistan-Baluchestan province.", q)
     assert not gives("place", "Pakistan struck targets in Iran on Thursday.", q)  # no new name, a day is no place
     assert not gives("place", "Pakistan struck 7 targets in Iran.", q)
+
+
+@pytest.mark.parametrize(("question", "text", "answers"), [
+    ("Who is the deputy commissioner of Panjgur?", "The deputy commissioner of Panjgur is Mumtaz Khetran.", True),
+    ("Who is Pakistan's prime minister?", "Pakistan's caretaker Prime Minister Anwar-ul-Haq Kakar convened it.", True),
+    ("Which Chinese spokesperson called for restraint?", "Mao Ning called for restraint.", True),
+    # the owner of the role, and where it happened, are not who held it
+    ("Who was the charge d'affaires that Tehran summoned?",
+     "Tehran summoned Islamabad's charge d'affaires over the attack in Pakistan, which killed nine people.", False),
+    ("Who was the intelligence official that told Reuters?",
+     "An intelligence source told Reuters the strikes hit militants inside Iran.", False),
+    ("Which US State Department official spoke?", "Condemning Iran's actions, the US State Department said so.", False),
+    ("Who were the chiefs at the meeting?", "The chiefs of the army were present at Kakar's meeting.", False),
+])
+def test_an_identity_question_wants_someone_named(question, text, answers):
+    from qa.answer.answer_type import gives
+
+    assert gives("name", text, question) is answers
+
+
+def test_an_answer_running_the_other_way_does_not_answer():
+    from qa.answer.answer_type import gives
+
+    q = "What was the number of trucks that crossed from Iran to Pakistan on Thursday?"
+    assert not gives("number", "Over 100 trucks crossed from Pakistan to Iran on Thursday.", q)
+    assert gives("number", "Over 100 trucks crossed from Iran to Pakistan on Thursday.", q)
+
+
+def test_real_words_are_not_spelling_corrected(seed_pipeline):
+    index = seed_pipeline.retriever.bm25()
+    assert index.correct_spelling("What is the price of LPG?") == "What is the price of LPG?"  # not "prime"
+    assert index.correct_spelling("Which journalist wrote it?") == "Which journalist wrote it?"  # not "journalism"
+    assert index.correct_spelling("the retaliatry strikes") == "the retaliatory strikes"
+
+
+def test_the_main_clause_is_where_the_question_word_is():
+    from qa.answer.support import main_clause
+
+    assert main_clause("Besides recalling its ambassador, what did Pakistan freeze?").strip() == "what did Pakistan freeze?"
+    assert main_clause("Who died when Iran hit Panjgur?").strip() == "Who died"
 
 
 def test_an_answer_without_the_place_asked_for_is_not_quoted(seed_pipeline):

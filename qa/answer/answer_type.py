@@ -4,8 +4,10 @@ Only the reliable cases are checked: "how many / how much / what is the price" w
 that counts the thing asked about), "when / what day / what year" wants a time expression, "which
 province / which city" wants a place name (a capitalised name the question does not already give;
 not "where": "in each other's capitals"), "why" wants a stated reason ("in response to", "after",
-"because", "aimed at" ...).
-A claim that answers such a question without one is not an answer, however well it is quoted.
+"because", "aimed at" ...), and "who is the <role>" / "which official" wants someone named.
+A claim that answers such a question without one is not an answer, however well it is quoted; nor is
+one that runs the question's way the other way round ("from Pakistan to Iran" for "from Iran to
+Pakistan").
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from qa.text import NUMBER_WORDS, STOPWORDS, fold, stem, terms
 
 _NUMBER_Q = re.compile(
     r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b|\bdeath toll\b"
-    r"|^\W*(what|which) (is|was|were) the (number|count|total|price|cost|value|population|size|age)\b",
+    r"|^\W*(what|which) (is|was|were) the (number|count|total|price|cost|value|population|size|age)\b"
+    r"|\bhow old\b|\bwhat ages?\b",
     re.IGNORECASE,
 )
 _REASON_Q = re.compile(r"^\W*why\b", re.IGNORECASE)
@@ -29,10 +32,20 @@ _REASON = re.compile(
     r"over|amid|blamed|accus\w*|for (?:carrying|harbou?ring|sheltering|attacks?))\b",
     re.IGNORECASE,
 )
-_TIME_Q = re.compile(r"^\s*when\b|\bwhat (day|date|year|month|time)\b|\bon which (day|date)\b", re.IGNORECASE)
+_TIME_Q = re.compile(r"^\s*when\b|\b(what|which) (day|weekday|date|year|month|time)\b", re.IGNORECASE)
 _PLACE_Q = re.compile(
     r"\b(which|what)\s+(\w+\s+)?(province|city|country|nation|town|village|region|district|area)\b",
     re.IGNORECASE,
+)
+# "who is the <role>", "who was Islamabad's ambassador", "which official said": someone must be named.
+# Not "who was killed" (victims are counted, not named) nor "what kind of officials".
+_ROLE = (r"(?i:officials?|journalists?|reporters?|correspondents?|authors?|writers?|editors?|spokes(?:person|man|woman)"
+         r"|ministers?|leaders?|commanders?|chiefs?|ambassadors?|envoys?|diplomats?|presidents?|governors?"
+         r"|commissioners?|groups?|organi[sz]ations?|politicians?|person)")
+_IDENTITY_Q = re.compile(
+    r"^\W*(?i:who|whom)\s+(?i:is|was|are|were)\s+(?:(?i:the|a|an|in|behind)\b|[A-Z][\w-]*['\u2019]s\b)"
+    r"|^\W*(?i:what)\s+(?i:is|was|are|were)\s+(?i:the)\s+(?i:names?)\s+(?i:of)\b"
+    r"|^\W*(?i:which|what)\s+(?:(?!(?i:of|kind|type|sort)\b)[\w.'\u2019-]+\s+){0,3}?" + _ROLE + r"\b"
 )
 MONTHS = "january february march april may june july august september october november december"
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday"
@@ -41,7 +54,7 @@ TIME_WORDS = set(f"{MONTHS} {_DAYS} day days week weeks month months year years 
 
 
 def expected(question: str) -> str | None:
-    """'number', 'time', 'place', 'reason', or None when the question's answer type is not checked."""
+    """'number', 'time', 'place', 'reason', 'name' or None when the question's answer type is not checked."""
     if _NUMBER_Q.search(question):
         return "number"
     if _REASON_Q.search(question):
@@ -50,6 +63,8 @@ def expected(question: str) -> str | None:
         return "time"
     if _PLACE_Q.search(question):
         return "place"
+    if _IDENTITY_Q.search(question):
+        return "name"
     return None
 
 
@@ -104,8 +119,12 @@ def _same_thing(phrase: list[str], things: list[str]) -> bool:
 
 def gives(kind: str | None, text: str, question: str) -> bool:
     """True if ``text`` holds an answer of ``kind`` that the question itself does not already hold."""
+    if reverses(text, question):
+        return False
     if kind is None:
         return True
+    if kind == "name":
+        return names_someone(text, question)
     if kind == "number":
         return bool(counted(text, question))
     if kind == "reason":
@@ -115,3 +134,44 @@ def gives(kind: str | None, text: str, question: str) -> bool:
         return bool(names - strict_tokens(question) - set(terms(question)) - TIME_WORDS)
     words = set(re.findall(r"[a-z-]+", fold(text)))
     return bool(words & TIME_WORDS) or bool(re.search(r"\b(19|20)\d\d\b|\b\d{1,2}\b", text))
+
+
+_NAME_RUN = re.compile(r"[A-Z][A-Za-z\u00C0-\u024F]*(?:[-'\u2019][A-Za-z\u00C0-\u024F]+)*(?:\s+[A-Z][A-Za-z\u00C0-\u024F]*"
+                       r"(?:[-'\u2019][A-Za-z\u00C0-\u024F]+)*)*")
+# a name right after these is where something happened, not who: "killed nine people in Iran's Sistan province"
+_PLACE_BEFORE = frozenset("in inside into within across near at on throughout along to from".split())
+
+
+def names_someone(text: str, question: str) -> bool:
+    """True if ``text`` names someone the question does not: a capitalised name that is not a place or an owner.
+
+    "Tehran summoned Islamabad's charge d'affaires over the attack in Pakistan" names nobody new for
+    "who was the charge d'affaires?": Islamabad owns the role, Pakistan is where. A capitalised first
+    word that reads as a verb or adverb ("Condemning Iran's actions, ...") is not a name either.
+    """
+    given = strict_tokens(question) | set(terms(question))
+    for m in _NAME_RUN.finditer(text):
+        before = text[: m.start()].rstrip()
+        if fold(before.rsplit(None, 1)[-1] if before else "") in _PLACE_BEFORE:
+            continue
+        if re.search(r"['\u2019]s$", m.group(0)) and re.match(r"\s+[a-z]", text[m.end() :]):
+            continue  # "Islamabad's ambassador": the owner of a role, not its holder
+        initial = not before or before[-1] in ".!?:;\"\u201c("
+        for k, word in enumerate(m.group(0).split()):
+            w = fold(re.sub(r"['\u2019]s$", "", word))
+            if len(w) < 2 or w in STOPWORDS or w in TIME_WORDS or w in NUMBER_WORDS:
+                continue
+            if k == 0 and initial and w.endswith(("ing", "ed", "ly")):
+                continue
+            if not set(strict_tokens(word)) <= given:
+                return True
+    return False
+
+
+_FROM_TO = re.compile(r"\bfrom\s+([A-Z][\w-]*)\s+(?:in)?to\s+([A-Z][\w-]*)")
+
+
+def reverses(text: str, question: str) -> bool:
+    """True if ``text`` goes "from B to A" where the question asks about "from A to B"."""
+    asked = {(fold(a), fold(b)) for a, b in _FROM_TO.findall(question)}
+    return any((fold(b), fold(a)) in asked for a, b in _FROM_TO.findall(text))

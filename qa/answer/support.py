@@ -170,9 +170,19 @@ _SUBORDINATE = re.compile(
 )
 
 
+_WH = re.compile(r"^\W*(?:who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
+
+
 def main_clause(question: str) -> str:
-    """The question up to its first comma or subordinate clause ("... died when Iran hit ...")."""
-    return _SUBORDINATE.split(question, maxsplit=1)[0]
+    """The question up to its first comma or subordinate clause ("... died when Iran hit ...").
+
+    A question that opens with a phrase of its own ("Besides recalling its ambassador, what did
+    Pakistan freeze?") has its main clause where the question word is.
+    """
+    parts = _SUBORDINATE.split(question)
+    if not _WH.match(parts[0]):
+        return next((p for p in parts[1:] if _WH.match(p)), parts[0])
+    return parts[0]
 
 
 def unseen_terms(question: str, corpus_terms: set[str]) -> dict[str, str]:

@@ -84,6 +84,17 @@ def embed_cached(texts: list[str]) -> np.ndarray:
     return np.stack([known[t] for t in texts])
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole words of the embedder's WordPiece vocabulary (~20k common English words, lower case).
+
+    A word listed here is a real word even where the corpus never uses it ("price", "journalist"):
+    the spelling corrector must leave it alone.
+    """
+    vocab = (embedder_dir() / "vocab.txt").read_text(encoding="utf-8").split()
+    return frozenset(w for w in vocab if w.isalpha() and w.isascii() and len(w) > 1)
+
+
 def count_word_pieces(text: str) -> int:
     """Word pieces the embedder sees for ``text``, including [CLS] and [SEP]."""
     tok = get_embedder().tokenizer

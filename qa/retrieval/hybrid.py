@@ -13,7 +13,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 from scipy import sparse
 
-from qa.components.embedding import embed
+from qa.components.embedding import embed, english_words
 from qa.components.vector_store import Store
 from qa.models import Passage
 from qa.text import STOPWORDS, content_words, edit_distance, stem, terms
@@ -41,13 +41,17 @@ class BM25Index:
         """Replace words the corpus never uses by a corpus word one or two edits away ("retaliatry").
 
         Misspelt question words ("wich", "wher") are corrected too, so they are not taken for
-        content words the corpus never mentions.
+        content words the corpus never mentions. Real English words are left alone: "price" is not
+        "prime", nor "journalist" "journalism", however close the corpus word.
         """
+        english = english_words()
 
         def fix(m: re.Match[str]) -> str:
             word = m.group(0)
             low = word.lower()
             if len(low) < 4 or low in self.words or low in STOPWORDS or stem(low) in self.vocabulary:
+                return word
+            if low in english or low.removesuffix("s") in english:
                 return word
             limit = 1 if len(low) < 10 else 2
             pool = QUESTION_WORDS | (self.words if len(low) >= 5 else set())  # "wich" → "which"
