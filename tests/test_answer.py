@@ -372,6 +372,7 @@ def test_the_main_clause_is_where_the_question_word_is():
 
     assert main_clause("Besides recalling its ambassador, what did Pakistan freeze?").strip() == "what did Pakistan freeze?"
     assert main_clause("Who died when Iran hit Panjgur?").strip() == "Who died"
+    assert main_clause("When was the front founded?") == "When was the front founded?"  # "when" asks here
 
 
 def test_an_answer_without_the_place_asked_for_is_not_quoted(seed_pipeline):

@@ -48,12 +48,22 @@ def test_a_claim_lacking_an_unseen_question_word_stands_only_if_the_model_vouche
         assert not answer.citations
 
 
+@pytest.mark.parametrize(("p_yes", "answered"), [(0.95, True), (0.3, False)])
+def test_a_claim_repeating_a_question_word_its_quote_lacks_stands_only_if_vouched(seed_pipeline, p_yes, answered):
+    # "charge" is the question's word; the quote backs the rest of the claim but says nothing of who leads the group
+    llm = _judging("Abdollahian is in charge of the Jaish al-Adl group [1].", p_yes)
+    answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask("Who is in charge of the Jaish al-Adl group?")
+    assert llm.asked, "the judge was consulted"
+    assert answer.refused is not answered
+    assert answer.timings["n_vouched" if answered else "n_unvouched"] == 1
+
+
 def test_without_a_calibrated_judge_the_strict_rule_stands(seed_pipeline):
     llm = _judging("Rice and potatoes were on the lorries going into Iran at Taftan [1].", 0.99)
     answer = Pipeline(seed_pipeline.settings.replace(vouch=0), llm=llm).ask(LORRIES_Q)
     assert answer.refused and not llm.asked
     assert threshold(seed_pipeline.settings) == 0  # smollm2: no calibrated threshold
-    assert threshold(seed_pipeline.settings.replace(llm_preset="qwen1.5b")) == 0.8
+    assert threshold(seed_pipeline.settings.replace(llm_preset="qwen1.5b")) == 0.75
     assert threshold(seed_pipeline.settings.replace(llm_preset="qwen1.5b", llm="openai")) == 0  # no P(Yes) remotely
     assert sentence_judge(GenericFakeChatModel(messages=iter([])), seed_pipeline.settings.replace(vouch=0.8), "q") is None
 

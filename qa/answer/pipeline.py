@@ -281,7 +281,7 @@ class Pipeline:
 
         index = self.retriever.bm25()
         unseen = index.synonyms(unseen_terms(prep.asked, index.vocabulary))
-        vouch = sentence_judge(self.llm, self.settings, prep.question) if unseen else None
+        vouch = sentence_judge(self.llm, self.settings, prep.question)
         verifier = Verifier(prep.asked, prep.evidence, unseen, idf=index.idf, citations=numbering, vouch=vouch)
         evidence_block = "\n".join(f"[{i}] {p.text}" for i, p in enumerate(prep.evidence, 1))
         chain = answer_prompt() | self.llm | StrOutputParser()

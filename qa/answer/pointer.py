@@ -11,7 +11,7 @@ from __future__ import annotations
 from qa.answer.answer_type import expected, gives
 from qa.answer.evidence import idf_weights, lexical_coverage
 from qa.answer.judge import Vouch
-from qa.answer.support import held, strict_tokens, unseen_key, unseen_names
+from qa.answer.support import held, main_clause, strict_tokens, unseen_key, unseen_names
 from qa.models import Passage
 from qa.text import quoted_sentences, terms, vocabulary
 
@@ -34,7 +34,10 @@ def pointed_sentence(
     model vouches that it answers the question: one judgement, for that sentence alone.
     """
     kind = expected(question)
-    weights = idf_weights(idf, terms(question))
+    # words the corpus never uses outside the main clause only set the scene ("Apart from Washington, ..."):
+    # no sentence can hold them, so they do not count against any
+    main = set(terms(main_clause(question)))
+    weights = {t: w for t, w in idf_weights(idf, terms(question)).items() if t in idf or t in main}
     asked = set(terms(question))
     named = strict_tokens(question) | asked
     names = set(unseen_names(question, unseen)) if unseen else set()

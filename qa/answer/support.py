@@ -179,10 +179,11 @@ def main_clause(question: str) -> str:
     A question that opens with a phrase of its own ("Besides recalling its ambassador, what did
     Pakistan freeze?") has its main clause where the question word is.
     """
+    wh = _WH.match(question)
+    if wh:  # "When was the front founded?": "when" asks here, it opens no clause
+        return question[: wh.end()] + _SUBORDINATE.split(question[wh.end() :], maxsplit=1)[0]
     parts = _SUBORDINATE.split(question)
-    if not _WH.match(parts[0]):
-        return next((p for p in parts[1:] if _WH.match(p)), parts[0])
-    return parts[0]
+    return next((p for p in parts[1:] if _WH.match(p)), parts[0])
 
 
 def unseen_terms(question: str, corpus_terms: set[str]) -> dict[str, str]:

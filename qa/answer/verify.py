@@ -14,9 +14,9 @@ from qa.answer.answer_type import expected, gives
 from qa.answer.citations import Claim, is_refusal, strip_markers
 from qa.answer.evidence import idf_weights
 from qa.answer.judge import Vouch
-from qa.answer.support import best_span, held, normal_terms, unseen_names
+from qa.answer.support import best_span, held, main_clause, normal_terms, strict_tokens, unseen_names
 from qa.models import Citation, Passage
-from qa.text import FILLER, STOPWORDS, terms, vocabulary, words
+from qa.text import FILLER, STOPWORDS, has_term, terms, vocabulary, words
 
 ON_QUESTION = 0.2  # a kept claim with its quote must hold at least this IDF-weighted share of the question
 
@@ -33,7 +33,8 @@ class Verifier:
     citations: list[Citation] = field(default_factory=list)
     stats: dict[str, int] = field(
         default_factory=lambda: {"claims": 0, "kept": 0, "dropped": 0, "repaired": 0, "phantom": 0, "refusals": 0,
-                                 "off_type": 0, "off_question": 0, "repeated": 0, "vouched": 0, "restated": 0}
+                                 "off_type": 0, "off_question": 0, "repeated": 0, "vouched": 0, "unvouched": 0,
+                                 "restated": 0}
     )
     _numbers: dict[tuple[str, int, int], int] = field(default_factory=dict)
     _said: set[str] = field(default_factory=set)
@@ -49,6 +50,12 @@ class Verifier:
         valid = [n for n in claim.cited if 1 <= n <= len(self.evidence)]
         self.stats["phantom"] += len(claim.cited) - len(valid)
         found = self._spans(text, valid, self.unseen)
+        if found and self.vouch and self._leaves_open(text, found):
+            if all(self.vouch(p.text[a:b]) for p, a, b in found):
+                self.stats["vouched"] += 1
+                return found
+            self.stats["unvouched"] += 1
+            return []
         if found or not self.vouch:
             return found
         names = unseen_names(self.question, self.unseen)
@@ -59,6 +66,17 @@ class Verifier:
             self.stats["vouched"] += 1
             return relaxed
         return []
+
+    def _leaves_open(self, claim: str, spans: list[tuple[Passage, int, int]]) -> bool:
+        """True if the claim, backed in its own words, may still not answer what the question asks.
+
+        The claim repeats a word of the question's main clause that its quote lacks ("X is in charge
+        of the group" quoting "X said ... the group's attacks"): the quote backs the rest of the claim,
+        not that. Only the model's judgement of the quote can then decide (see :mod:`qa.answer.judge`).
+        """
+        quotes = vocabulary(" ".join(p.text[a:b] for p, a, b in spans))
+        asked = set(terms(main_clause(self.question))) - strict_tokens(self.question) - FILLER
+        return any(t in asked and not has_term(t, quotes) for t in normal_terms(claim))
 
     def _spans(
         self, text: str, cited: list[int], unseen: dict[str, set[str]], ignore: frozenset[str] = frozenset()
