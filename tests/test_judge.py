@@ -76,6 +76,18 @@ def test_a_declined_paraphrase_quotes_the_sentence_the_model_vouches_for(seed_pi
     assert "Kerman" in answer.text and len(llm.asked) == 1
 
 
+@pytest.mark.parametrize(("p_yes", "answered"), [(0.95, True), (0.3, False)])
+def test_a_declined_answer_may_quote_a_less_covering_sentence_the_model_vouches_for(seed_pipeline, p_yes, answered):
+    # no sentence covers 0.7 of this question's weighted words; the TDF sentence covers about a third
+    llm = _judging("NOT FOUND", p_yes)
+    q = "How soon after the cross-border strikes did Islamabad and Tehran start winding down hostilities?"
+    answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask(q)
+    assert len(llm.asked) == 1  # one sentence is put to the judge
+    assert answer.refused is not answered
+    if answered:
+        assert "48 hours" in answer.text and answer.timings.get("n_extracted") == 1
+
+
 def test_names_the_corpus_never_uses_are_never_vouched_for(seed_pipeline):
     llm = _judging("NOT FOUND", 0.99)
     answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask(

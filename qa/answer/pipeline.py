@@ -22,7 +22,7 @@ from qa.answer.decompose import split_question
 from qa.answer.evidence import Scored, relevance, score_sentences, select, split_sentences, windows
 from qa.answer.judge import sentence_judge
 from qa.answer.other_accounts import other_accounts
-from qa.answer.pointer import pointed_sentence
+from qa.answer.pointer import JUDGED_COVERAGE, pointed_sentence
 from qa.answer.prompts import answer_prompt, condense_prompt
 from qa.answer.support import unseen_names, unseen_terms
 from qa.answer.verify import Verifier
@@ -331,7 +331,7 @@ class Pipeline:
         # model having read what "it" is; failing that, the model still said the evidence holds the answer
         follow_up = prep.turn and prep.turn != prep.asked
         found = (
-            pointed_sentence(prep.asked, passages, idf, unseen=unseen, vouch=vouch)
+            pointed_sentence(prep.asked, passages, idf, unseen=unseen, vouch=vouch, judged_coverage=JUDGED_COVERAGE)
             or (pointed_sentence(prep.turn, passages, idf, unseen=unseen, vouch=vouch) if follow_up else None)
             or pointed_sentence(prep.asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE, unseen=unseen,
                                 vouch=vouch)
@@ -342,11 +342,13 @@ class Pipeline:
         """The model declined or said nothing verifiable: quote a sentence that plainly answers, if any.
 
         Plainly means: it covers most of the question's weighted terms (``EXTRACT_COVERAGE``), gives the
-        answer type asked for, adds to the question, and holds the question's corpus-unseen words (or,
-        for words other than names, the model vouches that it answers the question).
+        answer type asked for, adds to the question, and holds the question's corpus-unseen words. A
+        sentence short of that (lacking unseen words other than names, or covering less of the question)
+        may do if the model vouches that it answers the question (one judgement at most).
         """
         idf = self.retriever.bm25().idf
-        found = pointed_sentence(prep.asked, prep.evidence, idf, EXTRACT_COVERAGE, unseen, vouch=verifier.vouch)
+        found = pointed_sentence(prep.asked, prep.evidence, idf, EXTRACT_COVERAGE, unseen, vouch=verifier.vouch,
+                                 judged_coverage=JUDGED_COVERAGE)
         return _quote(found, verifier, "extracted")
 
     @staticmethod

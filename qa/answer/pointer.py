@@ -16,6 +16,8 @@ from qa.models import Passage
 from qa.text import quoted_sentences, terms, vocabulary
 
 MIN_QUESTION_COVERAGE = 0.5
+JUDGED_COVERAGE = 0.3  # the model declined or pointed astray: sentences covering this much may be put to the judge
+JUDGED = 1  # at most this many sentences are put to the judge per search
 
 
 def pointed_sentence(
@@ -25,13 +27,17 @@ def pointed_sentence(
     min_coverage: float = MIN_QUESTION_COVERAGE,
     unseen: dict[str, set[str]] | None = None,
     vouch: Vouch | None = None,
+    judged_coverage: float | None = None,
 ) -> tuple[Passage, int, int] | None:
     """The best sentence of ``passages`` answering ``question`` as (passage, start, end), or None.
 
     With ``unseen`` (see :func:`qa.answer.support.coverage`), the sentence must also hold each of
     the question's words that the corpus otherwise never uses, or one of their synonyms. Failing
-    that, with ``vouch``, the best sentence lacking only such words (not names) will do if the
-    model vouches that it answers the question: one judgement, for that sentence alone.
+    that, with ``vouch``, a sentence in doubt will do if the model vouches that it answers the
+    question: one lacking only such words (not names), or, with ``judged_coverage``, one covering
+    at least that much of the question though less than ``min_coverage`` (not for questions asking
+    who holds a role or how many). At most ``JUDGED`` such sentences are put to the model, best
+    covering first.
     """
     kind = expected(question)
     # words the corpus never uses outside the main clause only set the scene ("Apart from Washington, ..."):
@@ -43,8 +49,12 @@ def pointed_sentence(
     names = set(unseen_names(question, unseen)) if unseen else set()
     # a sentence lacking the unseen words is measured on the rest of the question: the model vouches for them
     rest = {t: w for t, w in weights.items() if unseen_key(t, unseen or {}) is None or t in names}
+    # not for "who is the <role>" or "how many": the model vouches for sentences about the role that name no
+    # holder, and for figures that count something else ("killed 85" for "how many were injured")
+    judged = vouch is not None and judged_coverage is not None and kind not in ("name", "number")
+    floor = min(min_coverage, judged_coverage) if judged and judged_coverage is not None else min_coverage
     best: tuple[Passage, int, int, tuple[float, int]] | None = None
-    lacking: tuple[Passage, int, int, tuple[float, int]] | None = None  # best without the unseen words
+    doubtful: list[tuple[tuple[float, int], Passage, int, int]] = []  # answers only if the model vouches
     for p in passages:
         for a, b in quoted_sentences(p.text):
             sentence = p.text[a:b]
@@ -57,15 +67,16 @@ def pointed_sentence(
             if lacks and not (vouch and all(held(t, vocab, unseen) for t in names)):
                 continue
             cov = lexical_coverage(rest if lacks else weights, sentence)
-            if cov < min_coverage:
+            if cov < floor:
                 continue
             # among equally covering sentences, the one naming most that the question does not
             rank = (round(cov, 6), len(strict_tokens(sentence) - named))
-            if lacks:
-                if lacking is None or rank > lacking[3]:
-                    lacking = (p, a, b, rank)
+            if lacks or cov < min_coverage:
+                doubtful.append((rank, p, a, b))
             elif best is None or rank > best[3]:
                 best = (p, a, b, rank)
-    if best is None and lacking is not None and vouch and vouch(lacking[0].text[lacking[1] : lacking[2]]):
-        return lacking[:3]
+    if best is None and vouch:
+        for _, p, a, b in sorted(doubtful, key=lambda d: d[0], reverse=True)[:JUDGED]:
+            if vouch(p.text[a:b]):
+                return p, a, b
     return best[:3] if best else None
