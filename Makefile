@@ -54,7 +54,7 @@ eval: install
 eval-naive: install
 	$(BIN)/qa eval --pipeline naive --no-gate --out eval/results/naive
 
-eval-dev: install  # the held-out development set the judge threshold was calibrated on; not a CI gate
+eval-dev: install  # the held-out development set the judge threshold was checked on; not a CI gate
 	$(BIN)/qa eval --set eval/dev_set.jsonl --no-gate --out eval/results/dev
 
 bench: install
