@@ -117,6 +117,12 @@ def _same_thing(phrase: list[str], things: list[str]) -> bool:
     return bool((vectors[: len(phrase)] @ vectors[len(phrase) :].T).max() >= SAME_THING)
 
 
+def new_names(text: str, question: str) -> set[str]:
+    """Capitalised names of ``text`` (stemmed) that the question does not use; not figures, not times."""
+    given = strict_tokens(question) | set(terms(question))
+    return {t for t in strict_tokens(text) - given if not t.isdigit() and t not in TIME_WORDS}  # number words are digits
+
+
 def gives(kind: str | None, text: str, question: str) -> bool:
     """True if ``text`` holds an answer of ``kind`` that the question itself does not already hold."""
     if reverses(text, question):
@@ -130,8 +136,7 @@ def gives(kind: str | None, text: str, question: str) -> bool:
     if kind == "reason":
         return bool(_REASON.search(text))
     if kind == "place":
-        names = {t for t in strict_tokens(text) if not t.isdigit()}  # number words are digits here too
-        return bool(names - strict_tokens(question) - set(terms(question)) - TIME_WORDS)
+        return bool(new_names(text, question))
     words = set(re.findall(r"[a-z-]+", fold(text)))
     return bool(words & TIME_WORDS) or bool(re.search(r"\b(19|20)\d\d\b|\b\d{1,2}\b", text))
 

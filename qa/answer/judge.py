@@ -16,11 +16,10 @@ from functools import lru_cache
 
 from langchain_core.language_models import BaseChatModel
 
-from qa.answer.answer_type import MONTHS, TIME_WORDS, expected, gives
+from qa.answer.answer_type import MONTHS, TIME_WORDS, expected, gives, new_names
 from qa.answer.prompts import judge_prompt
-from qa.answer.support import strict_tokens
 from qa.settings import Settings
-from qa.text import fold, terms
+from qa.text import fold
 
 # P(Yes) a sentence needs, per preset. Qwen 1.5B, (question, sentence) pairs for the questions with
 # corpus-unseen words: chosen on eval/qa_set.jsonl (0.75: 16 of 17 answerable questions have an answering
@@ -65,8 +64,7 @@ def adds_answer(question: str, sentence: str) -> bool:
     the question does not have ("last month" does not date an attack "last month").
     """
     if re.match(r"^\s*who(m|se)?\b", question, re.IGNORECASE):
-        given = strict_tokens(question) | set(terms(question))
-        return any(not t.isdigit() and t not in TIME_WORDS for t in strict_tokens(sentence) - given)
+        return bool(new_names(sentence, question))
     kind = expected(question)
     if kind == "time":  # a time word, a year, or a day of a month the question does not give
         asked = set(_TIMES.findall(fold(question)))

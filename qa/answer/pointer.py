@@ -51,8 +51,9 @@ def pointed_sentence(
     rest = {t: w for t, w in weights.items() if unseen_key(t, unseen or {}) is None or t in names}
     # not for "who is the <role>" or "how many": the model vouches for sentences about the role that name no
     # holder, and for figures that count something else ("killed 85" for "how many were injured")
-    judged = vouch is not None and judged_coverage is not None and kind not in ("name", "number")
-    floor = min(min_coverage, judged_coverage) if judged and judged_coverage is not None else min_coverage
+    floor = min_coverage
+    if vouch is not None and judged_coverage is not None and kind not in ("name", "number"):
+        floor = min(min_coverage, judged_coverage)
     best: tuple[Passage, int, int, tuple[float, int]] | None = None
     doubtful: list[tuple[tuple[float, int], Passage, int, int]] = []  # answers only if the model vouches
     for p in passages:

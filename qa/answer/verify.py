@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from qa.answer.answer_type import expected, gives
 from qa.answer.citations import Claim, is_refusal, strip_markers
@@ -51,8 +52,7 @@ class Verifier:
         self.stats["phantom"] += len(claim.cited) - len(valid)
         found = self._spans(text, valid, self.unseen)
         if found and self.vouch and self._leaves_open(text, found):
-            if all(self.vouch(p.text[a:b]) for p, a, b in found):
-                self.stats["vouched"] += 1
+            if self._vouched(found):
                 return found
             self.stats["unvouched"] += 1
             return []
@@ -62,10 +62,20 @@ class Verifier:
         if len(names) == len(self.unseen):
             return []
         relaxed = self._spans(text, valid, names, frozenset(self.unseen) - set(names))
-        if relaxed and all(self.vouch(p.text[a:b]) for p, a, b in relaxed):
-            self.stats["vouched"] += 1
-            return relaxed
-        return []
+        return relaxed if relaxed and self._vouched(relaxed) else []
+
+    def _vouched(self, spans: list[tuple[Passage, int, int]]) -> bool:
+        """True (and counted) if the model vouches that every span answers the question."""
+        assert self.vouch is not None
+        if not all(self.vouch(p.text[a:b]) for p, a, b in spans):
+            return False
+        self.stats["vouched"] += 1
+        return True
+
+    @cached_property
+    def _main_terms(self) -> set[str]:
+        """The question's main-clause content words other than its names."""
+        return set(terms(main_clause(self.question))) - strict_tokens(self.question) - FILLER
 
     def _leaves_open(self, claim: str, spans: list[tuple[Passage, int, int]]) -> bool:
         """True if the claim, backed in its own words, may still not answer what the question asks.
@@ -75,8 +85,7 @@ class Verifier:
         not that. Only the model's judgement of the quote can then decide (see :mod:`qa.answer.judge`).
         """
         quotes = vocabulary(" ".join(p.text[a:b] for p, a, b in spans))
-        asked = set(terms(main_clause(self.question))) - strict_tokens(self.question) - FILLER
-        return any(t in asked and not has_term(t, quotes) for t in normal_terms(claim))
+        return any(t in self._main_terms and not has_term(t, quotes) for t in normal_terms(claim))
 
     def _spans(
         self, text: str, cited: list[int], unseen: dict[str, set[str]], ignore: frozenset[str] = frozenset()
