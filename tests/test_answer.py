@@ -345,6 +345,12 @@ def test_a_place_question_wants_a_place_the_question_does_not_name():
      "An intelligence source told Reuters the strikes hit militants inside Iran.", False),
     ("Which US State Department official spoke?", "Condemning Iran's actions, the US State Department said so.", False),
     ("Who were the chiefs at the meeting?", "The chiefs of the army were present at Kakar's meeting.", False),
+    # the question's own Kakar, with his titles, is not who the chiefs were
+    ("Who were the chiefs at Kakar's meeting?", "Prime Minister Anwar-ul-Haq Kakar met the chiefs.", False),
+    ("Who were the chiefs at Kakar's meeting?", "Army chief Asim Munir met Kakar.", True),
+    # a sentence's opening adverb is no name
+    ("Who were the chiefs at Kakar's meeting?", "Meanwhile, Prime Minister Kakar met the chiefs.", False),
+    ("Who were the chiefs at Kakar's meeting?", "Munir, the army chief, met Kakar.", True),
 ])
 def test_an_identity_question_wants_someone_named(question, text, answers):
     from qa.answer.answer_type import gives

@@ -58,6 +58,24 @@ def test_a_claim_repeating_a_question_word_its_quote_lacks_stands_only_if_vouche
     assert answer.timings["n_vouched" if answered else "n_unvouched"] == 1
 
 
+@pytest.mark.parametrize(("draft", "question"), [
+    # bare: a figure alone ties its quote to nothing the question asks
+    ("9 [1].", "How many people were wounded in Pakistan's strikes on Sistan-Baluchestan?"),
+    # "heads" is a word the corpus never uses; the claim's own "led" is not in its quote either
+    ("The Balochistan Liberation Army is led by the Balochistan Liberation Front [1].",
+     "Who heads the Balochistan Liberation Army?"),
+])
+@pytest.mark.parametrize(("p_yes", "answered"), [(0.95, True), (0.3, False)])
+def test_a_bare_claim_or_one_in_words_of_its_own_stands_only_if_vouched(seed_pipeline, draft, question, p_yes,
+                                                                       answered):
+    llm = _judging(draft, p_yes)
+    answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask(question)
+    assert llm.asked, "the judge was consulted"
+    assert answer.timings["n_vouched" if answered else "n_unvouched"] == 1
+    if not answered:
+        assert answer.refused
+
+
 def test_without_a_calibrated_judge_the_strict_rule_stands(seed_pipeline):
     llm = _judging("Rice and potatoes were on the lorries going into Iran at Taftan [1].", 0.99)
     answer = Pipeline(seed_pipeline.settings.replace(vouch=0), llm=llm).ask(LORRIES_Q)

@@ -151,22 +151,31 @@ def names_someone(text: str, question: str) -> bool:
     """True if ``text`` names someone the question does not: a capitalised name that is not a place or an owner.
 
     "Tehran summoned Islamabad's charge d'affaires over the attack in Pakistan" names nobody new for
-    "who was the charge d'affaires?": Islamabad owns the role, Pakistan is where. A capitalised first
-    word that reads as a verb or adverb ("Condemning Iran's actions, ...") is not a name either.
+    "who was the charge d'affaires?": Islamabad owns the role, Pakistan is where. A name ending in one
+    the question gives is that person with titles ("Prime Minister Anwar-ul-Haq Kakar" for "Kakar's"). A capitalised first
+    word that reads as a verb or adverb ("Condemning Iran's actions, ...", "Meanwhile, ...") is not a name either.
     """
     given = strict_tokens(question) | set(terms(question))
+    own = strict_tokens(question)  # the question's own capitalised names
     for m in _NAME_RUN.finditer(text):
         before = text[: m.start()].rstrip()
+        if set(strict_tokens(m.group(0).split()[-1])) & own:
+            continue  # "Prime Minister Anwar-ul-Haq Kakar" is the question's Kakar with his titles, not someone new
         if fold(before.rsplit(None, 1)[-1] if before else "") in _PLACE_BEFORE:
             continue
         if re.search(r"['\u2019]s$", m.group(0)) and re.match(r"\s+[a-z]", text[m.end() :]):
             continue  # "Islamabad's ambassador": the owner of a role, not its holder
         initial = not before or before[-1] in ".!?:;\"\u201c("
+        opener = initial and " " not in m.group(0) and text[m.end() : m.end() + 1] == ","  # "Meanwhile, ..."
+        if opener:
+            from qa.components.embedding import english_words
+
+            opener = fold(m.group(0)) in english_words()
         for k, word in enumerate(m.group(0).split()):
             w = fold(re.sub(r"['\u2019]s$", "", word))
             if len(w) < 2 or w in STOPWORDS or w in TIME_WORDS or w in NUMBER_WORDS:
                 continue
-            if k == 0 and initial and w.endswith(("ing", "ed", "ly")):
+            if k == 0 and initial and (opener or w.endswith(("ing", "ed", "ly"))):
                 continue
             if not set(strict_tokens(word)) <= given:
                 return True

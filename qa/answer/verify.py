@@ -13,8 +13,9 @@ from functools import cached_property
 
 from qa.answer.answer_type import expected, gives
 from qa.answer.citations import Claim, is_refusal, strip_markers
-from qa.answer.evidence import idf_weights
+from qa.answer.evidence import idf_weights, lexical_coverage
 from qa.answer.judge import Vouch
+from qa.answer.pointer import MIN_QUESTION_COVERAGE
 from qa.answer.support import best_span, held, main_clause, normal_terms, strict_tokens, unseen_names
 from qa.models import Citation, Passage
 from qa.text import FILLER, STOPWORDS, has_term, terms, vocabulary, words
@@ -80,12 +81,28 @@ class Verifier:
     def _leaves_open(self, claim: str, spans: list[tuple[Passage, int, int]]) -> bool:
         """True if the claim, backed in its own words, may still not answer what the question asks.
 
-        The claim repeats a word of the question's main clause that its quote lacks ("X is in charge
-        of the group" quoting "X said ... the group's attacks"): the quote backs the rest of the claim,
-        not that. Only the model's judgement of the quote can then decide (see :mod:`qa.answer.judge`).
+        Only the model's judgement of the quote can then decide (see :mod:`qa.answer.judge`):
+        - the claim repeats a word of the question's main clause that its quote lacks ("X is in charge
+          of the group" quoting "X said ... the group's attacks"): the quote backs the rest, not that;
+        - the claim is bare, only names or figures ("9 [4]."), and its quote does not plainly answer
+          the question (cover ``MIN_QUESTION_COVERAGE`` of it, holding its corpus-unseen words);
+        - the question has a word the corpus never uses, and the claim puts a word of its own (not
+          the question's) in its place that the quote lacks too ("who heads the BLA?" - "the BLA is
+          led by the BLF").
         """
-        quotes = vocabulary(" ".join(p.text[a:b] for p, a, b in spans))
-        return any(t in self._main_terms and not has_term(t, quotes) for t in normal_terms(claim))
+        quoted = " ".join(p.text[a:b] for p, a, b in spans)
+        quotes = vocabulary(quoted)
+        said = normal_terms(claim)
+        missing = [t for t in said if not has_term(t, quotes)]
+        if any(t in self._main_terms for t in missing):
+            return True
+        if said and set(said) <= strict_tokens(claim):
+            plain = all(held(t, quotes, self.unseen) for t in self.unseen) and lexical_coverage(
+                idf_weights(self.idf, terms(self.question)), quoted) >= MIN_QUESTION_COVERAGE
+            return not plain
+        loose = set(self.unseen) - set(unseen_names(self.question, self.unseen))
+        own = set(missing) - strict_tokens(claim) - FILLER - set(normal_terms(self.question))
+        return bool(loose and own) and not any(has_term(t, vocabulary(claim)) for t in loose)
 
     def _spans(
         self, text: str, cited: list[int], unseen: dict[str, set[str]], ignore: frozenset[str] = frozenset()
