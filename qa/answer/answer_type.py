@@ -152,11 +152,12 @@ def names_someone(text: str, question: str) -> bool:
 
     "Tehran summoned Islamabad's charge d'affaires over the attack in Pakistan" names nobody new for
     "who was the charge d'affaires?": Islamabad owns the role, Pakistan is where. A name ending in one
-    the question gives is that person with titles ("Prime Minister Anwar-ul-Haq Kakar" for "Kakar's"). A capitalised first
-    word that reads as a verb or adverb ("Condemning Iran's actions, ...", "Meanwhile, ...") is not a name either.
+    the question gives is that person with titles ("Prime Minister Anwar-ul-Haq Kakar" for "Kakar's").
+    A capitalised first word that reads as a verb or adverb ("Condemning Iran's actions, ...",
+    "Meanwhile, ...") is not a name either.
     """
-    given = strict_tokens(question) | set(terms(question))
     own = strict_tokens(question)  # the question's own capitalised names
+    given = own | set(terms(question))
     for m in _NAME_RUN.finditer(text):
         before = text[: m.start()].rstrip()
         if set(strict_tokens(m.group(0).split()[-1])) & own:
@@ -166,11 +167,8 @@ def names_someone(text: str, question: str) -> bool:
         if re.search(r"['\u2019]s$", m.group(0)) and re.match(r"\s+[a-z]", text[m.end() :]):
             continue  # "Islamabad's ambassador": the owner of a role, not its holder
         initial = not before or before[-1] in ".!?:;\"\u201c("
-        opener = initial and " " not in m.group(0) and text[m.end() : m.end() + 1] == ","  # "Meanwhile, ..."
-        if opener:
-            from qa.components.embedding import english_words
-
-            opener = fold(m.group(0)) in english_words()
+        # "Meanwhile, ...": one common English word opening the sentence, before a comma
+        opener = initial and " " not in m.group(0) and text[m.end() : m.end() + 1] == "," and _is_word(m.group(0))
         for k, word in enumerate(m.group(0).split()):
             w = fold(re.sub(r"['\u2019]s$", "", word))
             if len(w) < 2 or w in STOPWORDS or w in TIME_WORDS or w in NUMBER_WORDS:
@@ -180,6 +178,13 @@ def names_someone(text: str, question: str) -> bool:
             if not set(strict_tokens(word)) <= given:
                 return True
     return False
+
+
+def _is_word(word: str) -> bool:
+    """True if ``word`` is a common English word (the embedder's vocabulary), not a name."""
+    from qa.components.embedding import english_words
+
+    return fold(word) in english_words()
 
 
 _FROM_TO = re.compile(r"\bfrom\s+([A-Z][\w-]*)\s+(?:in)?to\s+([A-Z][\w-]*)")

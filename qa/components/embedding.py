@@ -85,7 +85,6 @@ def embed_cached(texts: list[str]) -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
     """Whole words of the embedder's WordPiece vocabulary (~20k common English words, lower case).
 
