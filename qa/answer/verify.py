@@ -74,6 +74,11 @@ class Verifier:
         return True
 
     @cached_property
+    def _weights(self) -> dict[str, float]:
+        """The question's terms with their corpus IDF weights."""
+        return idf_weights(self.idf, terms(self.question))
+
+    @cached_property
     def _main_terms(self) -> set[str]:
         """The question's main-clause content words other than its names."""
         return set(terms(main_clause(self.question))) - strict_tokens(self.question) - FILLER
@@ -92,16 +97,16 @@ class Verifier:
         """
         quoted = " ".join(p.text[a:b] for p, a, b in spans)
         quotes = vocabulary(quoted)
-        said = normal_terms(claim)
+        said, named = normal_terms(claim), strict_tokens(claim)
         missing = [t for t in said if not has_term(t, quotes)]
         if any(t in self._main_terms for t in missing):
             return True
-        if said and set(said) <= strict_tokens(claim):
+        if said and set(said) <= named:
             plain = all(held(t, quotes, self.unseen) for t in self.unseen) and lexical_coverage(
-                idf_weights(self.idf, terms(self.question)), quoted) >= MIN_QUESTION_COVERAGE
+                self._weights, quoted) >= MIN_QUESTION_COVERAGE
             return not plain
         loose = set(self.unseen) - set(unseen_names(self.question, self.unseen))
-        own = set(missing) - strict_tokens(claim) - FILLER - set(normal_terms(self.question))
+        own = set(missing) - named - FILLER - set(normal_terms(self.question))
         return bool(loose and own) and not any(has_term(t, vocabulary(claim)) for t in loose)
 
     def _spans(
@@ -173,9 +178,8 @@ class Verifier:
         vocab = vocabulary(" ".join([strip_markers(claim)] + [p.text[a:b] for p, a, b in backed]))
         if not all(held(t, vocab, self.unseen) for t in unseen_names(self.question, self.unseen)):
             return False  # the question names someone the documents never mention: this is about another
-        weights = idf_weights(self.idf, terms(self.question))
-        hit = sum(w for t, w in weights.items() if held(t, vocab, self.unseen))
-        return hit >= ON_QUESTION * sum(weights.values())
+        hit = sum(w for t, w in self._weights.items() if held(t, vocab, self.unseen))
+        return hit >= ON_QUESTION * sum(self._weights.values())
 
     def spans(self) -> list[tuple[Passage, int, int]]:
         """The spans this verifier cited, as (passage, start, end) relative to their evidence passage."""
