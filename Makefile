@@ -14,7 +14,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install models index run ui test lint unit eval eval-naive eval-dev bench clean
+.PHONY: install models index run ui test lint unit eval eval-naive eval-dev eval-other bench clean
 
 install: $(VENV)/.installed
 
@@ -56,6 +56,9 @@ eval-naive: install
 
 eval-dev: install  # the held-out development set the judge threshold was checked on; not a CI gate
 	$(BIN)/qa eval --set eval/dev_set.jsonl --no-gate --out eval/results/dev
+
+eval-other: install  # another corpus (a town's bridge, council minutes, museum page, kettle manual, coral article); not a CI gate
+	QA_CORPUS=eval/corpora/wrenhaven QA_STORE=.qa/wrenhaven $(BIN)/qa eval --set eval/other_set.jsonl --no-gate --out eval/results/other
 
 bench: install
 	$(BIN)/python -m bench.run

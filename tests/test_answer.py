@@ -234,6 +234,38 @@ def test_an_inflected_unseen_question_word_must_be_backed_too():
     assert supports("The Pakistan Air Force targeted positions with drones in the strikes.", quote, unseen)
 
 
+def test_a_claim_restating_the_question_subject_is_backed_in_a_document_titled_with_it():
+    from qa.answer.support import best_span, coverage
+
+    question = "How long is the warranty on the AquaSwift KT-470?"
+    claim = "The warranty on the AquaSwift KT-470 is two years from the date of purchase."
+    quote = "Brightwell guarantees this appliance for a period of two years from the date of purchase."
+    title = "Brightwell AquaSwift KT-470 Electric Kettle"
+    assert best_span(claim, quote, None, question) is None  # half the claim is the question's subject
+    assert best_span(claim, quote, None, question, title=title) is not None
+    # the title never stands in for the claim's own figures, nor for words the question does not have
+    assert best_span(claim.replace("two", "three"), quote, None, question, title=title) is None
+    assert coverage("The KT-470 kettle is sold in red.", "It is sold in white.", None, question, title=title)[0] < 0.67
+    # a capitalised claim word that is the question's own is not a name the quote must hold
+    share, missing = coverage('Error code E2 means "sensor fault".', "| E2 | Sensor fault |", None,
+                              "What does error code E2 mean?")
+    assert missing == []
+
+
+def test_fusion_keeps_the_head_of_each_ranking():
+    from qa.models import Passage
+    from qa.retrieval.hybrid import fuse
+
+    def p(src: str, i: int) -> Passage:
+        return Passage(src, "", "t", i, i + 1, f"{src}:{i}")
+
+    both = [p(f"s{i}", 0) for i in range(6)]
+    dense = [p("z", 0)] + both  # only the dense ranking finds z:0, and puts it first
+    lexical = both[::-1] + [p("y", 0)]
+    assert "z:0" in {x.chunk_id for x in fuse([dense, lexical], 4)}
+    assert "z:0" not in {x.chunk_id for x in fuse([dense, lexical], 4, heads=0)}
+
+
 def test_unseen_question_words_exclude_subordinate_clauses_and_meta_words():
     from qa.answer.support import unseen_terms
 
@@ -295,6 +327,8 @@ def test_the_same_answer_stands_when_the_question_names_no_stranger(seed_pipelin
     ("What was the name of Pakistan's ambassador to Tehran?", "name"),
     ("Who was killed in the strike?", None),  # victims are counted, not named
     ("What kind of officials will they exchange?", None),
+    ("When reefs go pale, what is it that the polyps expel?", None),  # the question is after the opening clause
+    ("If the kettle shows E2, how many minutes should it stay unplugged?", "number"),
 ])
 def test_answer_types(question, kind):
     from qa.answer.answer_type import expected

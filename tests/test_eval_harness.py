@@ -46,6 +46,19 @@ def test_phantom_detection_against_the_file(tmp_path):
     assert m.phantom_count([good, shifted, missing, escape], tmp_path) == 3
 
 
+def test_phantom_detection_reads_an_html_page_as_its_text(tmp_path):
+    from qa.ingest.loader import load
+
+    (tmp_path / "p.html").write_text("<html><body><p>Tickets cost <b>$12</b> &amp; up.</p></body></html>")
+    text = load(tmp_path / "p.html", tmp_path).text
+    a = text.index("Tickets")
+    b = text.index("up.") + 3
+    quote = {"n": 1, "source": "p.html", "quote": text[a:b], "start": a, "end": b}
+    assert quote["quote"] == "Tickets cost $12 & up."
+    assert m.phantom_count([quote], tmp_path) == 0
+    assert m.phantom_count([dict(quote, quote="Tickets cost $13 & up.")], tmp_path) == 1
+
+
 def test_groundedness_uses_the_cited_quote():
     cites = [{"n": 1, "quote": "Over 100 trucks crossed at Taftan."}]
     always_far = lambda a, b: 0.0  # noqa: E731
@@ -76,6 +89,13 @@ def test_shipped_qa_set_passes_the_gate_and_has_the_required_mix():
     assert types.count("unanswerable") >= 12 and types.count("multi_turn") >= 6
     assert all(types.count(t) >= 5 for t in ("single", "multi_source", "conflict", "paraphrase"))
     assert {g for i in items for g in i.gold} == {p.name for p in (ROOT / "seeds").glob("*.txt")}
+
+
+def test_other_corpus_set_passes_the_gate():
+    corpus = ROOT / "eval" / "corpora" / "wrenhaven"
+    items = load_items(ROOT / "eval" / "other_set.jsonl")
+    fact_gate(items, corpus)
+    assert {g for i in items for g in i.gold} == {p.name for p in corpus.iterdir()}
 
 
 def _results(refuse_unanswerable: bool) -> list[ItemResult]:

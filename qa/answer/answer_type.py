@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from qa.answer.support import strict_tokens
+from qa.answer.support import asked_part, strict_tokens
 from qa.text import NUMBER_WORDS, STOPWORDS, fold, stem, terms
 
 _NUMBER_Q = re.compile(
@@ -55,6 +55,7 @@ TIME_WORDS = set(f"{MONTHS} {_DAYS} day days week weeks month months year years 
 
 def expected(question: str) -> str | None:
     """'number', 'time', 'place', 'reason', 'name' or None when the question's answer type is not checked."""
+    question = asked_part(question)
     if _NUMBER_Q.search(question):
         return "number"
     if _REASON_Q.search(question):

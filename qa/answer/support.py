@@ -48,7 +48,8 @@ def strict_tokens(claim: str) -> set[str]:
 
 
 def coverage(
-    claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = "", ignore: frozenset[str] = frozenset()
+    claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = "", ignore: frozenset[str] = frozenset(),
+    title: str = "",
 ) -> tuple[float, list[str]]:
     """Share of the claim's content terms found in ``text``, and the claim's names/numbers missing.
 
@@ -57,16 +58,24 @@ def coverage(
     that repeats such a word is backed only if the quote has the word or one of those synonyms:
     otherwise it asserts what the documents never mention. Words in ``ignore`` (corpus-unseen words
     the model vouched for, see :mod:`qa.answer.judge`) are left out of the count.
+
+    A claim restating the question's subject ("The warranty on the KT-470 is two years") is backed by
+    a sentence that does not repeat it ("... guarantees this appliance ... for two years") in a
+    document titled with it: words the claim shares with the question count as held when ``title``
+    (the quote's document title) has them.
     """
     vocab = vocabulary(text)
     unseen = unseen or {}
     wanted = [t for t in dict.fromkeys(normal_terms(claim)) if t not in FILLER and unseen_key(t, ignore) is None]
-    asked = strict_tokens(question) if question else set()  # the question's own names need no quote
+    # the question's own names (and words: "Error code E2" for "what does error code E2 mean") need no quote
+    asked = strict_tokens(question) | set(normal_terms(question)) if question else set()
     missing = [t for t in strict_tokens(claim) - asked if not has_term(t, vocab)]
     missing += [u for u in (unseen_key(t, unseen) for t in wanted) if u and not held(u, vocab, unseen)]
     if not wanted:
         return 0.0, missing
-    return sum(1 for t in wanted if held(t, vocab, unseen)) / len(wanted), missing
+    context = vocabulary(title) if title and question else set()
+    have = sum(1 for t in wanted if held(t, vocab, unseen) or (t in asked and has_term(t, context)))
+    return have / len(wanted), missing
 
 
 def unseen_key(term: str, unseen: Collection[str]) -> str | None:
@@ -88,18 +97,20 @@ def supports(claim: str, text: str, unseen: dict[str, set[str]] | None = None, q
 
 
 def best_span(
-    claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = "", ignore: frozenset[str] = frozenset()
+    claim: str, text: str, unseen: dict[str, set[str]] | None = None, question: str = "", ignore: frozenset[str] = frozenset(),
+    title: str = "",
 ) -> tuple[int, int, float] | None:
     """The shortest span of adjacent sentences of ``text`` that supports ``claim``.
 
     A span has at most one sentence more than the claim itself (so two for a one-sentence claim).
+    ``title`` is the title of the document ``text`` is from (see :func:`coverage`).
     """
     spans = sentence_spans(text)
     width = max(2, len(sentence_spans(claim)) + 1)
     candidates = [(spans[i][0], spans[j][1]) for i in range(len(spans)) for j in range(i, min(len(spans), i + width))]
     best: tuple[int, int, float] | None = None
     for a, b in candidates:
-        share, missing = coverage(claim, text[a:b], unseen, question, ignore)
+        share, missing = coverage(claim, text[a:b], unseen, question, ignore, title)
         if missing or share < MIN_COVERAGE or not acts_in(claim, text[a:b]):
             continue
         if best is None or share > best[2] + 1e-9 or (abs(share - best[2]) < 1e-9 and b - a < best[1] - best[0]):
@@ -171,6 +182,16 @@ _SUBORDINATE = re.compile(
 
 
 _WH = re.compile(r"^\W*(?:who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
+# "When reefs go pale, what do the polyps expel?": the opening clause sets the scene; the question is after it
+_LEAD = re.compile(
+    r"^\W*(?:when|if|while|once|after|before|as|since)\b[^,?]*,\s*(?=(?:who|whom|whose|what|which|when|where|why|how)\b)",
+    re.IGNORECASE,
+)
+
+
+def asked_part(question: str) -> str:
+    """``question`` without an opening "when/if/while ...," clause that a question word follows."""
+    return _LEAD.sub("", question, count=1)
 
 
 def main_clause(question: str) -> str:
@@ -179,6 +200,7 @@ def main_clause(question: str) -> str:
     A question that opens with a phrase of its own ("Besides recalling its ambassador, what did
     Pakistan freeze?") has its main clause where the question word is.
     """
+    question = asked_part(question)
     wh = _WH.match(question)
     if wh:  # "When was the front founded?": "when" asks here, it opens no clause
         return question[: wh.end()] + _SUBORDINATE.split(question[wh.end() :], maxsplit=1)[0]

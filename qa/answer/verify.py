@@ -115,15 +115,16 @@ class Verifier:
         """Spans of the cited passages backing ``text``; failing those, the best span of any passage."""
         found = []
         for n in cited:
-            span = best_span(text, self.evidence[n - 1].text, unseen, self.question, ignore)
+            p = self.evidence[n - 1]
+            span = best_span(text, p.text, unseen, self.question, ignore, p.title)
             if span:
-                found.append((self.evidence[n - 1], span[0], span[1]))
+                found.append((p, span[0], span[1]))
         if found:
             return found
         # repair: the claim may be true of a passage the model did not cite
         best = None
         for p in self.evidence:
-            span = best_span(text, p.text, unseen, self.question, ignore)
+            span = best_span(text, p.text, unseen, self.question, ignore, p.title)
             if span and (best is None or span[2] > best[3]):
                 best = (p, span[0], span[1], span[2])
         if best:

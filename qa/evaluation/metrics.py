@@ -74,15 +74,22 @@ def citation_pr(cited: Sequence[str], gold: set[str]) -> tuple[float, float]:
 
 
 def phantom_count(citations: Sequence[dict], corpus: Path) -> int:
-    """Citations whose quote is not exactly ``file[start:end]`` (or whose file is not in the corpus)."""
+    """Citations whose quote is not exactly ``text[start:end]`` of their file (or whose file is not in the corpus).
+
+    The text of a file is what the loader reads from it: the file itself, or an HTML page's text.
+    """
+    from qa.ingest.loader import load
+
     bad = 0
     cache: dict[str, str | None] = {}
     for c in citations:
         src = str(c["source"])
         if src not in cache:
-            path = (corpus / src).resolve()
-            ok = path.is_file() and path.is_relative_to(corpus.resolve())
-            cache[src] = path.read_text(encoding="utf-8") if ok else None
+            path = corpus / src
+            try:
+                cache[src] = load(path, corpus).text if path.is_file() else None
+            except ValueError:
+                cache[src] = None
         text = cache[src]
         if text is None or text[int(c["start"]) : int(c["end"])] != c["quote"]:
             bad += 1

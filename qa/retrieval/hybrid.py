@@ -19,6 +19,7 @@ from qa.models import Passage
 from qa.text import STOPWORDS, content_words, edit_distance, stem, terms
 
 RRF_K = 60
+HEADS = 2  # the first chunks of each ranking that fusion must keep
 SYNONYM_SIMILARITY = 0.65  # with all-MiniLM-L6-v2: died~killed 0.79, hit~struck 0.69, won~held 0.52
 SAME_FILE_DECAY = 0.8  # each further chunk from an already chosen file counts this much less
 QUESTION_WORDS = frozenset("which where what when whose whom there their".split())
@@ -123,8 +124,13 @@ def _with_score(p: Passage, score: float) -> Passage:
     return Passage(p.source, p.title, p.text, p.start, p.end, p.chunk_id, score)
 
 
-def fuse(rankings: list[list[Passage]], k: int) -> list[Passage]:
-    """Reciprocal-rank fusion of several rankings, then a per-file decay for diversity."""
+def fuse(rankings: list[list[Passage]], k: int, heads: int = HEADS) -> list[Passage]:
+    """Reciprocal-rank fusion of several rankings, then a per-file decay for diversity.
+
+    The first ``heads`` of each ranking always get a place: fusion favours chunks both rankings
+    find middling over one that a single ranking puts first (the only chunk naming "the project
+    engineer" is BM25's first and MiniLM's 19th).
+    """
     fused: dict[str, float] = {}
     by_id: dict[str, Passage] = {}
     for ranking in rankings:
@@ -132,10 +138,13 @@ def fuse(rankings: list[list[Passage]], k: int) -> list[Passage]:
             fused[p.chunk_id] = fused.get(p.chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
             by_id.setdefault(p.chunk_id, p)
     pool = sorted(fused, key=lambda i: -fused[i])
+    kept = list(dict.fromkeys(p.chunk_id for ranking in rankings for p in ranking[:heads]))[:k]
     chosen: list[Passage] = []
     per_file: dict[str, int] = {}
     while pool and len(chosen) < k:
-        best = max(pool, key=lambda i: fused[i] * SAME_FILE_DECAY ** per_file.get(by_id[i].source, 0))
+        free = k - len(chosen) - sum(1 for i in kept if i in pool)  # places not owed to a ranking's head
+        candidates = pool if free > 0 else [i for i in pool if i in kept]
+        best = max(candidates, key=lambda i: fused[i] * SAME_FILE_DECAY ** per_file.get(by_id[i].source, 0))
         pool.remove(best)
         p = by_id[best]
         per_file[p.source] = per_file.get(p.source, 0) + 1
