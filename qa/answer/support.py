@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from functools import lru_cache
 
 from qa.text import (
     FILLER,
@@ -67,15 +68,27 @@ def coverage(
     vocab = vocabulary(text)
     unseen = unseen or {}
     wanted = [t for t in dict.fromkeys(normal_terms(claim)) if t not in FILLER and unseen_key(t, ignore) is None]
-    # the question's own names (and words: "Error code E2" for "what does error code E2 mean") need no quote
-    asked = strict_tokens(question) | set(normal_terms(question)) if question else set()
+    asked = _question_words(question)
     missing = [t for t in strict_tokens(claim) - asked if not has_term(t, vocab)]
     missing += [u for u in (unseen_key(t, unseen) for t in wanted) if u and not held(u, vocab, unseen)]
     if not wanted:
         return 0.0, missing
-    context = vocabulary(title) if title and question else set()
+    context = _title_words(title) if question else frozenset()
     have = sum(1 for t in wanted if held(t, vocab, unseen) or (t in asked and has_term(t, context)))
     return have / len(wanted), missing
+
+
+@lru_cache(maxsize=64)
+def _question_words(question: str) -> frozenset[str]:
+    """The question's own names and words: a claim repeating them ("Error code E2" for "what does error
+    code E2 mean") needs no quote for them. Cached: :func:`best_span` asks once per candidate span."""
+    return frozenset(strict_tokens(question) | set(normal_terms(question))) if question else frozenset()
+
+
+@lru_cache(maxsize=64)
+def _title_words(title: str) -> frozenset[str]:
+    """The vocabulary of a document title (cached, as :func:`_question_words`)."""
+    return frozenset(vocabulary(title)) if title else frozenset()
 
 
 def unseen_key(term: str, unseen: Collection[str]) -> str | None:

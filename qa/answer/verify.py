@@ -107,7 +107,10 @@ class Verifier:
             return not plain
         loose = set(self.unseen) - set(unseen_names(self.question, self.unseen))
         own = set(missing) - named - FILLER - set(normal_terms(self.question))
-        return bool(loose and own) and not any(has_term(t, vocabulary(claim)) for t in loose)
+        if not (loose and own):
+            return False
+        says = vocabulary(claim)
+        return not any(has_term(t, says) for t in loose)
 
     def _spans(
         self, text: str, cited: list[int], unseen: dict[str, set[str]], ignore: frozenset[str] = frozenset()

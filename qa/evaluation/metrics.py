@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from qa.evaluation.dataset import fact_matches
+from qa.ingest.loader import load
 from qa.text import content_words, sentence_spans
 
 MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
@@ -78,8 +79,6 @@ def phantom_count(citations: Sequence[dict], corpus: Path) -> int:
 
     The text of a file is what the loader reads from it: the file itself, or an HTML page's text.
     """
-    from qa.ingest.loader import load
-
     bad = 0
     cache: dict[str, str | None] = {}
     for c in citations:
