@@ -30,6 +30,12 @@ class Passage:
     end: int
     chunk_id: str
     score: float = 0.0
+    section: str = ""  # the heading of the document section it is in (sentences and evidence only)
+
+    @property
+    def context(self) -> str:
+        """What the text is about beyond its own words: its document's title and its section heading."""
+        return f"{self.title}\n{self.section}" if self.section else self.title
 
 
 @dataclass

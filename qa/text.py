@@ -9,6 +9,7 @@ import unicodedata
 # an upper-case letter, digit or opening quote. Lines are paragraphs in these corpora.
 _SENT_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Lt|Col|Capt|Sgt|Jr|Sr|No|vs|etc|U\.S|U\.N|e\.g|i\.e)\.$")
+_LIST_NUMBER = re.compile(r"[#\s]*\d{1,3}\.")
 _WORD = re.compile(r"[A-Za-z0-9\u00C0-\u024F\u0600-\u06FF]+(?:['’][a-z]+)?")
 
 STOPWORDS = frozenset(
@@ -34,6 +35,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         for m in _SENT_END.finditer(text, ls, le):
             if _ABBREV.search(text, max(ls, m.start() - 6), m.start()):
                 continue
+            if _LIST_NUMBER.fullmatch(text, cut, m.start()):
+                continue  # "4. TOLLEN STREET BRIDGE", "## 7. Warranty": a numbered heading or list item
             spans.append((cut, m.start()))
             cut = m.end()
         spans.append((cut, le))
@@ -46,6 +49,20 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         if e > s:
             out.append((s, e))
     return out
+
+
+# a section heading: a Markdown heading (HTML headings are loaded as these), or a short line in capitals
+# ("4. BRIDGE RENOVATION - PROGRESS REPORT", "ABSENT:") as plain-text minutes and reports have them
+_MD_HEADING = re.compile(r"^#{1,6}[ \t]+(\S[^\n]*)$", re.MULTILINE)
+_CAPS_LINE = re.compile(r"^(?=[^\n]*[A-Z]{3})([^a-z\n]{2,79}[^a-z\n.])$", re.MULTILINE)
+
+
+def headings(text: str) -> list[tuple[int, str]]:
+    """(offset, text) of the section headings in ``text``, in order: Markdown ``#`` lines and short
+    all-capital lines."""
+    found = [(m.start(), m.group(1).strip(" #*")) for m in _MD_HEADING.finditer(text)]
+    found += [(m.start(), m.group(1).strip()) for m in _CAPS_LINE.finditer(text) if len(m.group(1).split()) <= 12]
+    return sorted(found)
 
 
 _CLOSERS = re.compile(r"[\"\u201d\u2019]*")
@@ -99,8 +116,32 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS]
 
 
+# irregular past forms, so that "began" matches "begin" and "held" "holds" (not ambiguous ones: left, saw, rose)
+_IRREGULAR = {
+    past: base
+    for base, forms in (
+        ("arise", "arose arisen"), ("become", "became"), ("begin", "began begun"), ("break", "broke broken"),
+        ("bring", "brought"), ("build", "built"), ("buy", "bought"), ("catch", "caught"), ("choose", "chose chosen"),
+        ("come", "came"), ("deal", "dealt"), ("draw", "drew drawn"), ("drive", "drove driven"), ("fall", "fell fallen"),
+        ("feed", "fed"), ("fight", "fought"), ("find", "found"), ("flee", "fled"), ("fly", "flew flown"),
+        ("forget", "forgot forgotten"), ("freeze", "froze frozen"), ("give", "gave given"), ("go", "went gone"),
+        ("grow", "grew grown"), ("hear", "heard"), ("hide", "hid hidden"), ("hold", "held"), ("keep", "kept"),
+        ("know", "knew known"), ("lead", "led"), ("lose", "lost"), ("make", "made"), ("mean", "meant"),
+        ("meet", "met"), ("pay", "paid"), ("ride", "rode ridden"), ("run", "ran"), ("see", "seen"), ("seek", "sought"),
+        ("sell", "sold"), ("send", "sent"), ("shake", "shook shaken"), ("shoot", "shot"), ("show", "shown"),
+        ("speak", "spoke spoken"), ("spend", "spent"), ("stand", "stood"), ("steal", "stole stolen"),
+        ("strike", "struck"), ("take", "took taken"), ("teach", "taught"), ("think", "thought"), ("throw", "threw thrown"),
+        ("understand", "understood"), ("undertake", "undertook undertaken"), ("wake", "woke woken"), ("win", "won"),
+        ("withdraw", "withdrew withdrawn"), ("write", "wrote written"),
+    )
+    for past in forms.split()
+}
+
+
 def stem(word: str) -> str:
-    """A light suffix stripper so that 'strikes'/'strike', 'killed'/'kill', '3rd'/'3' match."""
+    """A light suffix stripper so that 'strikes'/'strike', 'killed'/'kill', 'began'/'begin', '3rd'/'3' match."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     if word[:1].isdigit():
         return re.sub(r"^(\d+)(?:st|nd|rd|th)$", r"\1", word)
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly"):
@@ -117,15 +158,27 @@ def terms(text: str) -> list[str]:
 NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
     "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
-    "thirteen": "13", "fourteen": "14", "fifteen": "15", "twenty": "20", "hundred": "100",
+    "thirteen": "13", "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
+    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
+    "eighty": "80", "ninety": "90", "hundred": "100",
 }
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_COMPOUND = re.compile(rf"\b({_TENS})[-\s](one|two|three|four|five|six|seven|eight|nine)\b")
+
+
+def spelled_numbers(text: str) -> set[str]:
+    """The figures ``text`` spells out, as digit strings: "nine" → "9", "twenty-three" → "23" (not 20 and 3)."""
+    folded = fold(text)
+    out = {str(int(NUMBER_WORDS[t]) + int(NUMBER_WORDS[o])) for t, o in _COMPOUND.findall(folded)}
+    rest = _COMPOUND.sub(" ", folded)
+    return out | {NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", rest) if w in NUMBER_WORDS}
 
 
 def vocabulary(text: str) -> set[str]:
     """Terms of ``text`` for matching: stemmed words, number words as digits, raw folded words."""
     raw = {fold(w) for w in re.findall(r"[A-Za-z]+", text)}
     digits = {t.replace(",", "") for t in re.findall(r"\d[\d,]*", text)}
-    return {NUMBER_WORDS.get(t, t) for t in terms(text)} | raw | digits | {NUMBER_WORDS[w] for w in raw & NUMBER_WORDS.keys()}
+    return {NUMBER_WORDS.get(t, t) for t in terms(text)} | raw | digits | spelled_numbers(text)
 
 
 def has_term(term: str, vocab: set[str]) -> bool:
@@ -176,6 +229,12 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
         if min(d[i]) > limit:
             return limit + 1
     return d[-1][-1]
+
+
+# nouns for people by their role: "the spokesperson", "which officials", "Foreign Minister ..."
+ROLE_WORDS = (r"(?i:officials?|journalists?|reporters?|correspondents?|authors?|writers?|editors?|spokes(?:person|man|woman)"
+              r"|ministers?|leaders?|commanders?|chiefs?|ambassadors?|envoys?|diplomats?|presidents?|governors?"
+              r"|commissioners?|groups?|organi[sz]ations?|politicians?|person)")
 
 
 # words that carry no fact of their own: a fluent answer adds them, a question asks "according to the articles"

@@ -35,6 +35,20 @@ def test_incremental_add_skip_change_remove(tmp_settings):
     assert set(store.indexed_files()) == {"a.txt"}
 
 
+def test_changed_chunk_settings_chunk_the_files_again(tmp_settings):
+    import dataclasses
+
+    corpus = tmp_settings.corpus
+    _write(corpus, "a.txt", "Alpha title\n" + " ".join(f"Sentence number {i} is here." for i in range(60)) + "\n")
+    store = open_store(tmp_settings)
+    first = ingest(store, corpus, tmp_settings)
+    assert ingest(store, corpus, tmp_settings).unchanged == ["a.txt"]
+    smaller = dataclasses.replace(tmp_settings, chunk_tokens=60, chunk_overlap=12)
+    again = ingest(store, corpus, smaller)
+    assert again.updated == ["a.txt"] and again.total_chunks > first.total_chunks
+    assert ingest(store, corpus, smaller).unchanged == ["a.txt"]
+
+
 def test_interrupted_ingest_is_repaired(tmp_settings):
     corpus = tmp_settings.corpus
     _write(corpus, "a.txt", "A title\n" + " ".join(f"Sentence number {i} is here." for i in range(200)) + "\n")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from qa.answer.support import asked_part, strict_tokens
-from qa.text import NUMBER_WORDS, STOPWORDS, fold, stem, terms
+from qa.text import NUMBER_WORDS, ROLE_WORDS, STOPWORDS, fold, spelled_numbers, stem, terms
 
 _NUMBER_Q = re.compile(
     r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b|\bdeath toll\b"
@@ -39,9 +39,7 @@ _PLACE_Q = re.compile(
 )
 # "who is the <role>", "who was Islamabad's ambassador", "which official said": someone must be named.
 # Not "who was killed" (victims are counted, not named) nor "what kind of officials".
-_ROLE = (r"(?i:officials?|journalists?|reporters?|correspondents?|authors?|writers?|editors?|spokes(?:person|man|woman)"
-         r"|ministers?|leaders?|commanders?|chiefs?|ambassadors?|envoys?|diplomats?|presidents?|governors?"
-         r"|commissioners?|groups?|organi[sz]ations?|politicians?|person)")
+_ROLE = ROLE_WORDS
 _IDENTITY_Q = re.compile(
     r"^\W*(?i:who|whom)\s+(?i:is|was|are|were)\s+(?:(?i:the|a|an|in|behind)\b|[A-Z][\w-]*['\u2019]s\b)"
     r"|^\W*(?i:what)\s+(?i:is|was|are|were)\s+(?i:the)\s+(?i:names?)\s+(?i:of)\b"
@@ -71,8 +69,7 @@ def expected(question: str) -> str | None:
 
 def numbers(text: str) -> set[str]:
     """Figures in ``text`` as digit strings ("nine" -> "9")."""
-    words = re.findall(r"[a-z]+", fold(text))
-    return set(re.findall(r"\d+", text)) | {NUMBER_WORDS[w] for w in words if w in NUMBER_WORDS}
+    return set(re.findall(r"\d+", text)) | spelled_numbers(text)
 
 
 _HOW_MANY = re.compile(r"\b(?:how many|number of)\s+((?:[A-Za-z-]+\s+){0,2}?[A-Za-z-]+)\b", re.IGNORECASE)

@@ -7,16 +7,22 @@ across files, become the numbered passages ``[1]..[n]`` the model must cite.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from qa.answer.answer_type import expected, gives
 from qa.components.embedding import embed, embed_cached
 from qa.models import Passage
 from qa.text import FILLER, has_term, terms, vocabulary, words
 
 SAME_FILE_DECAY = 0.9
 MIN_WORDS = 7  # a shorter sentence is joined with its successor so it carries context
+# a sentence's document title and section heading say what it is about ("Mondays: closed" under "Opening
+# hours" of the museum's page): this share of its lexical score counts them as its own words
+CONTEXT_WEIGHT = 0.3
+TYPE_BONUS = 0.05  # for a sentence giving the kind of answer asked for (a date to "when", a figure to "how many")
 
 
 @dataclass(frozen=True)
@@ -27,15 +33,21 @@ class Scored:
     dense: float
     lexical: float
     prior: float = 0.0  # the rank of its chunk in the fused retrieval, scaled to [0, 1]
+    fits: bool = False  # it gives the kind of answer the question asks for (a date for "when", ...)
 
     @property
     def score(self) -> float:
-        """Combined relevance in roughly [0, 1]: the sentence itself, and the chunk it sits in."""
-        return 0.4 * self.dense + 0.4 * self.lexical + 0.2 * self.prior
+        """Combined relevance in roughly [0, 1]: the sentence itself, the chunk it sits in, and whether it
+        gives the kind of answer asked for."""
+        return 0.4 * self.dense + 0.4 * self.lexical + 0.2 * self.prior + TYPE_BONUS * self.fits
 
 
-def split_sentences(chunks: list[Passage]) -> list[Passage]:
-    """Unique sentences (by file and offset) of the chunks, short ones merged with the next."""
+def split_sentences(chunks: list[Passage], section: Callable[[str, int], str] | None = None) -> list[Passage]:
+    """Unique sentences (by file and offset) of the chunks, short ones merged with the next.
+
+    ``section(source, offset)`` names the heading each sentence stands under (see
+    :meth:`qa.retrieval.hybrid.BM25Index.section`).
+    """
     from qa.text import sentence_spans
 
     seen: set[tuple[str, int]] = set()
@@ -56,7 +68,7 @@ def split_sentences(chunks: list[Passage]) -> list[Passage]:
             seen.add(key)
             out.append(
                 Passage(chunk.source, chunk.title, chunk.text[s:e], chunk.start + s, chunk.start + e,
-                        chunk.chunk_id, chunk.score)
+                        chunk.chunk_id, chunk.score, section(chunk.source, chunk.start + s) if section else "")
             )
     return out
 
@@ -82,16 +94,20 @@ def lexical_coverage(weights: dict[str, float], text: str) -> float:
 
 
 def score_sentences(query: str, sentences: list[Passage], idf: dict[str, float]) -> list[Scored]:
-    """Score every sentence against the query."""
+    """Score every sentence against the query (see :class:`Scored`, ``CONTEXT_WEIGHT``, ``TYPE_BONUS``)."""
     if not sentences:
         return []
     dense = embed_cached([s.text for s in sentences]) @ embed([query])[0]
     weights = idf_weights(idf, terms(query))
     top = max(s.score for s in sentences) or 1.0
-    return [
-        Scored(s, float(np.clip(d, 0, 1)), lexical_coverage(weights, s.text), s.score / top)
-        for s, d in zip(sentences, dense, strict=True)
-    ]
+    kind = expected(query)
+    out = []
+    for s, d in zip(sentences, dense, strict=True):
+        lexical = (1 - CONTEXT_WEIGHT) * lexical_coverage(weights, s.text)
+        lexical += CONTEXT_WEIGHT * lexical_coverage(weights, f"{s.text}\n{s.context}")
+        fits = kind is not None and gives(kind, s.text, query)
+        out.append(Scored(s, float(np.clip(d, 0, 1)), lexical, s.score / top, fits))
+    return out
 
 
 def select(scored: list[Scored], n: int) -> list[Scored]:
@@ -134,11 +150,11 @@ def windows(chosen: list[Scored], chunks: list[Passage], budget_tokens: int, rad
                 span[1], span[2] = min(span[1], lo), max(span[2], hi)
                 break
         else:
-            spans.append([chunk, lo, hi, c.score])
+            spans.append([chunk, lo, hi, c.score, c.passage.section])
     out: list[Passage] = []
     covered: list[tuple[str, int, int]] = []
     used = 0
-    for chunk, lo, hi, score in spans:
+    for chunk, lo, hi, score, section in spans:
         sents = sentence_spans(chunk.text)
         a, b = sents[lo][0], sents[hi][1]
         start, end = chunk.start + a, chunk.start + b
@@ -150,7 +166,7 @@ def windows(chosen: list[Scored], chunks: list[Passage], budget_tokens: int, rad
             continue
         used += cost
         covered.append((chunk.source, start, end))
-        out.append(Passage(chunk.source, chunk.title, text, start, end, chunk.chunk_id, round(score, 4)))
+        out.append(Passage(chunk.source, chunk.title, text, start, end, chunk.chunk_id, round(score, 4), section))
     return out
 
 

@@ -200,7 +200,7 @@ class Pipeline:
         chunks = self.retriever.search(query, self.settings.k)
         t2 = time.perf_counter()
         idf = self.retriever.bm25().idf
-        scored: list[Scored] = score_sentences(standalone, split_sentences(chunks), idf)
+        scored: list[Scored] = score_sentences(standalone, split_sentences(chunks, index.section), idf)
         chosen = select(scored, self.settings.evidence_sentences)
         evidence = windows(chosen, chunks, self.settings.evidence_tokens)
         t3 = time.perf_counter()

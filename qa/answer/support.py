@@ -17,11 +17,13 @@ from functools import lru_cache
 from qa.text import (
     FILLER,
     NUMBER_WORDS,
+    ROLE_WORDS,
     STOPWORDS,
     content_words,
     fold,
     has_term,
     sentence_spans,
+    spelled_numbers,
     stem,
     terms,
     vocabulary,
@@ -42,9 +44,7 @@ def strict_tokens(claim: str) -> set[str]:
         word = fold(m.group(1))
         if word not in STOPWORDS and word not in NUMBER_WORDS and stem(word) not in FILLER:
             out.add(stem(word))
-    for w, d in NUMBER_WORDS.items():
-        if re.search(rf"\b{w}\b", claim, re.IGNORECASE):
-            out.add(d)
+    out |= spelled_numbers(claim)
     return {t for t in out if t}
 
 
@@ -63,7 +63,7 @@ def coverage(
     A claim restating the question's subject ("The warranty on the KT-470 is two years") is backed by
     a sentence that does not repeat it ("... guarantees this appliance ... for two years") in a
     document titled with it: words the claim shares with the question count as held when ``title``
-    (the quote's document title) has them.
+    (the quote's document title and section heading, :attr:`qa.models.Passage.context`) has them.
     """
     vocab = vocabulary(text)
     unseen = unseen or {}
@@ -116,7 +116,7 @@ def best_span(
     """The shortest span of adjacent sentences of ``text`` that supports ``claim``.
 
     A span has at most one sentence more than the claim itself (so two for a one-sentence claim).
-    ``title`` is the title of the document ``text`` is from (see :func:`coverage`).
+    ``title`` is the title (and section heading) of the document ``text`` is from (see :func:`coverage`).
     """
     spans = sentence_spans(text)
     width = max(2, len(sentence_spans(claim)) + 1)
@@ -124,11 +124,33 @@ def best_span(
     best: tuple[int, int, float] | None = None
     for a, b in candidates:
         share, missing = coverage(claim, text[a:b], unseen, question, ignore, title)
-        if missing or share < MIN_COVERAGE or not acts_in(claim, text[a:b]):
+        if missing or share < MIN_COVERAGE:
+            continue
+        if not acts_in(claim, text[a:b]) or not speaker_with_speech(claim, text[a:b], question):
             continue
         if best is None or share > best[2] + 1e-9 or (abs(share - best[2]) < 1e-9 and b - a < best[1] - best[0]):
             best = (a, b, share)
     return best
+
+
+_SPEECH = re.compile(r"[\"\u201c]([^\"\u201c\u201d]{12,})[\"\u201d]")
+
+
+def speaker_with_speech(claim: str, quote: str, question: str = "") -> bool:
+    """False when ``claim`` puts a quotation in the mouth of names that the quote's sentence holding that
+    quotation lacks: "Jaiswal said \"... a little rich ...\"" is not backed by a sentence naming Jaiswal
+    followed by one where the State Department says it. Names the question gives are not required."""
+    speech = _SPEECH.findall(claim)
+    sentences = [quote[a:b] for a, b in sentence_spans(quote)]
+    if not speech or len(sentences) < 2:
+        return True
+    outside = strict_tokens(_SPEECH.sub(" ", claim)) - _question_words(question)
+    if not outside:
+        return True
+    said = set(normal_terms(" ".join(speech)))
+    holder = max(sentences, key=lambda s: len(said & set(normal_terms(s))))
+    vocab = vocabulary(holder)
+    return all(has_term(t, vocab) for t in outside)
 
 
 # "Iran struck ...": a claim that opens with a name and a verb says the name did something
@@ -138,6 +160,7 @@ _PAST = frozenset("""struck hit said told sent led took made gave began fired sh
     brought sought fought kept built beat put set spoke wrote drew flew threw withdrew ran says claims denies""".split())
 # a name right after one of these (or at the start, or after punctuation) can be who acted
 _SUBJECT_AFTER = frozenset("and that while but when as by after since because the whereas both then".split())
+_ROLE_WORD = re.compile(ROLE_WORDS)
 
 
 def acts_in(claim: str, quote: str) -> bool:
@@ -180,8 +203,8 @@ def acts_in(claim: str, quote: str) -> bool:
         while j >= 0 and cased[j][:1].isupper():
             j -= 1  # a title or a longer name: "Spokesperson Mao Ning", "the Islamic Republic of Iran"
         before = tokens[j] if j >= 0 else ""
-        if not before or not before[0].isalnum() or before in _SUBJECT_AFTER:
-            return True
+        if not before or not before[0].isalnum() or before in _SUBJECT_AFTER or _ROLE_WORD.fullmatch(before):
+            return True  # "..., Iran said", "spokesperson Randhir Jaiswal told"
         if before == "of" and j > 0 and cased[j - 1][:1].isupper():
             return True  # "the Foreign Office of Pakistan said"
         if tok.endswith("'s") and i + 1 < len(tokens) and has_term(stem(tokens[i + 1]), action):

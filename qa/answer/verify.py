@@ -119,7 +119,7 @@ class Verifier:
         found = []
         for n in cited:
             p = self.evidence[n - 1]
-            span = best_span(text, p.text, unseen, self.question, ignore, p.title)
+            span = best_span(text, p.text, unseen, self.question, ignore, p.context)
             if span:
                 found.append((p, span[0], span[1]))
         if found:
@@ -127,7 +127,7 @@ class Verifier:
         # repair: the claim may be true of a passage the model did not cite
         best = None
         for p in self.evidence:
-            span = best_span(text, p.text, unseen, self.question, ignore, p.title)
+            span = best_span(text, p.text, unseen, self.question, ignore, p.context)
             if span and (best is None or span[2] > best[3]):
                 best = (p, span[0], span[1], span[2])
         if best:

@@ -32,7 +32,7 @@ class FileRecord:
     """Manifest entry of an indexed file."""
 
     source: str
-    sha256: str
+    sha256: str  # fingerprint of the content and how it was chunked (qa.ingest.indexer.fingerprint)
     chunks: int
     title: str
 

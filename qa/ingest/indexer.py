@@ -1,6 +1,7 @@
 """Incremental ingest: unchanged files are skipped, changed files replaced, removed files purged.
 
-A file counts as indexed only when its manifest record matches its content hash *and* the number
+A file counts as indexed only when its manifest record matches its fingerprint (its content hash, the
+chunk settings and the chunking rules' version) *and* the number
 of chunks actually stored, so a run killed at any point is repaired by the next run.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import sys
 import time
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from qa.components.embedding import MAX_WORD_PIECES, count_word_pieces, embed
 from qa.components.vector_store import FileRecord, Store
-from qa.ingest.chunker import chunk_document
+from qa.ingest.chunker import CHUNKING, chunk_document
 from qa.ingest.loader import Skipped, discover, load
 from qa.settings import Settings
 
@@ -41,6 +43,13 @@ class IngestReport:
             f"removed {len(self.removed)}, skipped {len(self.skipped)} file(s); "
             f"{self.chunks_written} chunks written, {self.total_chunks} in store ({self.seconds:.1f}s)"
         )
+
+
+def fingerprint(content_sha256: str, settings: Settings) -> str:
+    """What a file's stored chunks were made from: its content, the chunk size and overlap, and the
+    chunking rules (``CHUNKING``). A file whose fingerprint changed is chunked again."""
+    made = f"{content_sha256}|{settings.chunk_tokens}|{settings.chunk_overlap}|{CHUNKING}"
+    return hashlib.sha256(made.encode("utf-8")).hexdigest()
 
 
 def fits_embedder(text: str) -> bool:
@@ -87,7 +96,8 @@ def ingest(store: Store, corpus: Path, settings: Settings, progress: bool = Fals
                 report.skipped.append(Skipped(source, str(exc)))
                 continue
             record = manifest.get(source)
-            if record and record.sha256 == doc.sha256 and stored_counts.get(source) == record.chunks:
+            made = fingerprint(doc.sha256, settings)
+            if record and record.sha256 == made and stored_counts.get(source) == record.chunks:
                 report.unchanged.append(source)
                 continue
             chunks = chunk_document(
@@ -95,7 +105,7 @@ def ingest(store: Store, corpus: Path, settings: Settings, progress: bool = Fals
             )
             vectors = embed([c.text for c in chunks])
             store.delete_source(source)
-            store.add_file(FileRecord(source, doc.sha256, len(chunks), doc.title), chunks, vectors)
+            store.add_file(FileRecord(source, made, len(chunks), doc.title), chunks, vectors)
             report.chunks_written += len(chunks)
             (report.updated if source in manifest or source in stored_counts else report.added).append(source)
         for source in sorted((set(manifest) | set(stored_counts)) - present):

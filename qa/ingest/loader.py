@@ -39,6 +39,7 @@ class Skipped:
 class _HTMLText(HTMLParser):
     _SKIP = {"script", "style", "noscript", "template"}
     _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "title", "section", "article"}
+    _HEADING = {"h1": "# ", "h2": "## ", "h3": "### ", "h4": "#### ", "h5": "##### ", "h6": "###### "}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -50,6 +51,8 @@ class _HTMLText(HTMLParser):
         self._stack.append(tag)
         if tag in self._BLOCK:
             self.parts.append("\n")
+        if tag in self._HEADING:  # kept as a Markdown heading: sentences below it are about it
+            self.parts.append(self._HEADING[tag])
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._stack:
@@ -67,7 +70,7 @@ class _HTMLText(HTMLParser):
 
 
 def html_to_text(raw: str) -> tuple[str, str]:
-    """Visible text of an HTML page (one block per line) and its <title>."""
+    """Visible text of an HTML page (one block per line, headings as Markdown ``## ...``) and its <title>."""
     parser = _HTMLText()
     parser.feed(raw)
     text = re.sub(r"[ \t]+", " ", html.unescape("".join(parser.parts)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from typing import Any
@@ -16,7 +17,7 @@ from scipy import sparse
 from qa.components.embedding import embed, english_words
 from qa.components.vector_store import Store
 from qa.models import Passage
-from qa.text import STOPWORDS, content_words, edit_distance, stem, terms
+from qa.text import STOPWORDS, content_words, edit_distance, headings, stem, terms
 
 RRF_K = 60
 HEADS = 2  # the first chunks of each ranking that fusion must keep
@@ -37,6 +38,16 @@ class BM25Index:
         self.words: set[str] = {w for p in passages for w in content_words(p.text) if len(w) >= 3 and not w.isdigit()}
         self._words: list[str] | None = None
         self._word_vectors: np.ndarray | None = None
+        found: dict[str, set[tuple[int, str]]] = {}
+        for p in passages:
+            found.setdefault(p.source, set()).update((p.start + at, h) for at, h in headings(p.text))
+        self._headings = {source: sorted(hs) for source, hs in found.items()}
+
+    def section(self, source: str, offset: int) -> str:
+        """The heading of the section of ``source`` that ``offset`` lies in ("" before the first)."""
+        hs = self._headings.get(source, [])
+        i = bisect.bisect_right(hs, (offset, "\uffff")) - 1
+        return hs[i][1] if i >= 0 else ""
 
     def correct_spelling(self, text: str) -> str:
         """Replace words the corpus never uses by a corpus word one or two edits away ("retaliatry").
