@@ -360,6 +360,9 @@ def test_answer_types(question, kind):
     ("How many people were killed?", "Iran said nine were killed", True),  # no noun after the figure
     ("How many people were killed in the bombing?", "which killed 85 Iranians in the city", True),
     ("how many kids died when iran hit pakistan", "Pakistan said that 2 children were killed", True),
+    ("At how many degree heating weeks is mortality expected?", "at 8 DHW or more, mortality is expected", True),
+    ("At how many degree heating weeks is mortality expected?", "at 8 HW or more, mortality is expected", False),
+    ("At how many degree heating weeks is mortality expected?", "at 8 DHF or more, mortality is expected", False),
 ])
 def test_a_figure_answers_how_many_only_if_it_counts_the_thing_asked_about(question, text, answers):
     from qa.answer.answer_type import gives

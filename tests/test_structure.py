@@ -87,3 +87,17 @@ def test_a_numbered_heading_is_one_sentence():
     text = "4. BRIDGE RENOVATION - PROGRESS REPORT\n## 7. Warranty\nIt cost 4. Then more."
     assert [text[a:b] for a, b in sentence_spans(text)] == [
         "4. BRIDGE RENOVATION - PROGRESS REPORT", "## 7. Warranty", "It cost 4.", "Then more."]
+
+
+def test_a_claim_ending_in_a_function_word_is_dropped_but_not_one_ending_in_more():
+    from qa.answer.citations import Claim
+    from qa.answer.verify import Verifier
+
+    text = "At 8 DHW or more, widespread bleaching and significant coral mortality are expected."
+    evidence = [Passage("c.md", "Coral bleaching", text, 0, len(text), "c.md:0")]
+    question = "At how many degree heating weeks is significant coral mortality expected?"
+    kept = Verifier(question, evidence).check(Claim("8 DHW or more", (1,)))
+    assert kept == "8 DHW or more [1]."
+    verifier = Verifier(question, evidence)
+    assert verifier.check(Claim("Significant coral mortality is expected at", (1,))) is None
+    assert verifier.stats["dropped"] == 1

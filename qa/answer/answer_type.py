@@ -90,6 +90,7 @@ def counted(text: str, question: str) -> set[str]:
     things = [w for w in asked.group(1).split() if fold(w) not in STOPWORDS] if asked else []
     if not new or not things:
         return new
+    asked_words = re.findall(r"[A-Za-z]+", question[asked.start(1) :]) if asked else []
     out = set()
     for m in _FIGURE.finditer(text):
         figure = numbers(m.group(1)) & new
@@ -100,9 +101,14 @@ def counted(text: str, question: str) -> set[str]:
             if not token[0].isalpha() or fold(token) in STOPWORDS:
                 break
             phrase.append(token)
-        if not phrase or _same_thing(phrase, things):
+        if not phrase or _same_thing(phrase, things) or _acronym_of(phrase, asked_words):
             out |= figure
     return out
+
+
+def _acronym_of(phrase: list[str], words: list[str]) -> bool:
+    """True if a word of ``phrase`` is an acronym of the first ``words``: "8 DHW" counts "degree heating weeks"."""
+    return any(len(w) >= 2 and w.isupper() and "".join(x[0] for x in words[: len(w)]).upper() == w for w in phrase)
 
 
 def _same_thing(phrase: list[str], things: list[str]) -> bool:

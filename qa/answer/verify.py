@@ -20,6 +20,10 @@ from qa.answer.support import best_span, held, main_clause, normal_terms, strict
 from qa.models import Citation, Passage
 from qa.text import FILLER, STOPWORDS, has_term, terms, vocabulary, words
 
+# a claim ending in one of these breaks off ("Iran's ambassador is [1]."); not "8 DHW or more [1]", "talks are over"
+UNFINISHED = STOPWORDS - frozenset("""more most again too only here there now then once out off up down over under all
+    both each few same other own before after above below him them me it itself themselves himself herself yours hers
+    ours theirs""".split())
 ON_QUESTION = 0.2  # a kept claim with its quote must hold at least this IDF-weighted share of the question
 
 
@@ -142,7 +146,7 @@ class Verifier:
             self.stats["refusals"] += 1
             return None
         body_words = words(strip_markers(claim.text))
-        if not body_words or body_words[-1] in STOPWORDS:  # "Iran's ambassador is [1]." says nothing
+        if not body_words or body_words[-1] in UNFINISHED:  # "Iran's ambassador is [1]." says nothing
             self.stats["dropped"] += 1
             return None
         if not gives(expected(self.question), strip_markers(claim.text), self.question):
