@@ -1,0 +1,50 @@
+"""Do the gold facts reach the model? Retrieval and evidence selection measured without the LLM.
+
+For each answerable single-turn item of a QA set: are all its facts in the retrieved chunks, and in the
+numbered evidence passages the model would see? Runs in about a minute (the embedder only), so retrieval and
+selection changes can be compared before a full ``qa eval``. The corpus and store come from the settings
+(``QA_CORPUS``, ``QA_STORE``), as for ``qa eval``.
+
+    python -m bench.evidence_recall [eval/qa_set.jsonl ...]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from qa.api import get_pipeline
+from qa.evaluation.dataset import load_items
+from qa.evaluation.metrics import facts_present
+from qa.ingest.chunker import count_tokens
+
+
+def evidence_recall(path: str) -> str:
+    """One line per set: facts in chunks / in evidence, mean evidence tokens, and the items that miss."""
+    pipeline = get_pipeline()
+    n = in_chunks = in_evidence = tokens = 0
+    missing = []
+    for item in load_items(Path(path)):
+        if not item.answerable or item.history:
+            continue
+        prep = pipeline.prepare(item.question, [])
+        chunks = pipeline.retriever.search(prep.query, pipeline.settings.k)
+        evidence = " ".join(p.text for p in prep.evidence)
+        found = facts_present(" ".join(c.text for c in chunks), item.facts)
+        shown = facts_present(evidence, item.facts)
+        n, in_chunks, in_evidence = n + 1, in_chunks + found, in_evidence + shown
+        tokens += count_tokens(evidence)
+        if not shown:
+            missing.append(item.id + (" (in chunks)" if found else ""))
+    return (f"{path}: {n} items, facts in retrieved chunks {in_chunks}, in evidence {in_evidence}, "
+            f"mean evidence tokens {tokens / max(n, 1):.0f}; missing: {', '.join(missing) or 'none'}")
+
+
+def main(argv: list[str]) -> None:
+    """Print the evidence recall of each QA set given (default: the CI gate's set)."""
+    for path in argv or ["eval/qa_set.jsonl"]:
+        print(evidence_recall(path))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
