@@ -39,11 +39,10 @@ _PLACE_Q = re.compile(
 )
 # "who is the <role>", "who was Islamabad's ambassador", "which official said": someone must be named.
 # Not "who was killed" (victims are counted, not named) nor "what kind of officials".
-_ROLE = ROLE_WORDS
 _IDENTITY_Q = re.compile(
     r"^\W*(?i:who|whom)\s+(?i:is|was|are|were)\s+(?:(?i:the|a|an|in|behind)\b|[A-Z][\w-]*['\u2019]s\b)"
     r"|^\W*(?i:what)\s+(?i:is|was|are|were)\s+(?i:the)\s+(?i:names?)\s+(?i:of)\b"
-    r"|^\W*(?i:which|what)\s+(?:(?!(?i:of|kind|type|sort)\b)[\w.'\u2019-]+\s+){0,3}?" + _ROLE + r"\b"
+    r"|^\W*(?i:which|what)\s+(?:(?!(?i:of|kind|type|sort)\b)[\w.'\u2019-]+\s+){0,3}?" + ROLE_WORDS + r"\b"
 )
 MONTHS = "january february march april may june july august september october november december"
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday"

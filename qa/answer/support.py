@@ -141,11 +141,11 @@ def speaker_with_speech(claim: str, quote: str, question: str = "") -> bool:
     quotation lacks: "Jaiswal said \"... a little rich ...\"" is not backed by a sentence naming Jaiswal
     followed by one where the State Department says it. Names the question gives are not required."""
     speech = _SPEECH.findall(claim)
-    sentences = [quote[a:b] for a, b in sentence_spans(quote)]
-    if not speech or len(sentences) < 2:
+    if not speech:  # most claims quote nobody: best_span asks this for every candidate span
         return True
     outside = strict_tokens(_SPEECH.sub(" ", claim)) - _question_words(question)
-    if not outside:
+    sentences = [quote[a:b] for a, b in sentence_spans(quote)]
+    if not outside or len(sentences) < 2:
         return True
     said = set(normal_terms(" ".join(speech)))
     holder = max(sentences, key=lambda s: len(said & set(normal_terms(s))))
