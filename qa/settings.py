@@ -63,7 +63,7 @@ class Settings:
     # retrieval: chunks fused from BM25 + dense, then sentences offered to the LLM
     k: int = 8
     evidence_sentences: int = 8
-    evidence_tokens: int = 450  # prompt length sets the time to the first token (see README, Latency)
+    evidence_tokens: int = 400  # prompt length sets the time to the first token (see README, Latency)
     max_question_chars: int = 2000
     # generation
     max_answer_tokens: int = 120

@@ -13,7 +13,8 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from qa.answer.judge import adds_answer, sentence_judge, threshold
-from qa.answer.pipeline import Pipeline
+from qa.answer.pipeline import DECLINED_JUDGED, Pipeline
+from qa.answer.prompts import judge_prompt
 from qa.answer.verify import restates
 
 LORRIES_Q = "What foods were on the lorries going into Iran at Taftan?"
@@ -26,10 +27,12 @@ class _Judging(GenericFakeChatModel):
 
     p_yes: float = 0.9
     asked: list[str] = []
+    p_for: dict[str, float] = {}  # P(Yes) for sentences holding a given text
 
     def yes_probability(self, messages: Any) -> float:
-        self.asked.append(str(messages[-1].content))
-        return self.p_yes
+        prompt = str(messages[-1].content)
+        self.asked.append(prompt)
+        return next((p for text, p in self.p_for.items() if text in prompt), self.p_yes)
 
 
 def _judging(text: str, p_yes: float) -> _Judging:
@@ -91,7 +94,7 @@ def test_a_declined_paraphrase_quotes_the_sentence_the_model_vouches_for(seed_pi
     q = "Which Iranian city suffered the IS suicide bombing that killed 85?"
     answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask(q)
     assert not answer.refused and answer.timings.get("n_extracted") == 1
-    assert "Kerman" in answer.text and len(llm.asked) == 1
+    assert "Kerman" in answer.text and 1 <= len(llm.asked) <= DECLINED_JUDGED
 
 
 @pytest.mark.parametrize(("p_yes", "answered"), [(0.95, True), (0.3, False)])
@@ -100,10 +103,28 @@ def test_a_declined_answer_may_quote_a_less_covering_sentence_the_model_vouches_
     llm = _judging("NOT FOUND", p_yes)
     q = "How soon after the cross-border strikes did Islamabad and Tehran start winding down hostilities?"
     answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask(q)
-    assert len(llm.asked) == 1  # one sentence is put to the judge
     assert answer.refused is not answered
-    if answered:
+    # the best covering sentence first, then the next best, down to DECLINED_COVERAGE, at most DECLINED_JUDGED
+    assert 1 < len(llm.asked) <= DECLINED_JUDGED and "48 hours" in llm.asked[0]
+    if answered:  # all equally probable: the best covering one is quoted
         assert "48 hours" in answer.text and answer.timings.get("n_extracted") == 1
+
+
+def test_a_declined_answer_puts_at_most_a_few_sentences_to_the_judge(seed_pipeline):
+    llm = _judging("NOT FOUND", 0.3)
+    q = "Which country offered to help the two sides make peace after the strikes?"
+    answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask(q)
+    assert answer.refused and len(llm.asked) == DECLINED_JUDGED
+    assert len(set(llm.asked)) == DECLINED_JUDGED  # each sentence once
+
+
+def test_of_the_sentences_vouched_for_the_most_probable_is_quoted(seed_pipeline):
+    llm = _judging("NOT FOUND", 0.3)
+    llm.p_for = {"called for restraint, while China offered": 0.82, "alarmed the United States": 0.9}
+    q = "Which country offered to help the two sides make peace after the strikes?"
+    answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask(q)
+    assert not answer.refused and answer.timings.get("n_extracted") == 1
+    assert "alarmed the United States" in answer.text and "called for restraint" not in answer.text
 
 
 def test_names_the_corpus_never_uses_are_never_vouched_for(seed_pipeline):
@@ -153,10 +174,24 @@ def test_the_default_model_vouches_for_a_paraphrase_not_for_a_near_miss(seed_set
         for i, chunk in enumerate(llm.stream("Count from one to eight in words.", max_tokens=16)):
             chunks.append(chunk.content)
             if i == 2:
-                judge.__wrapped__("Iran attacked on Tuesday.")  # type: ignore[attr-defined]
+                llm.yes_probability(judge_prompt().format_messages(question=LORRIES_Q, sentence=TRUCKS))
         return "".join(chunks)
 
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(judged_mid_stream).result(timeout=120) == before  # no deadlock, same text
+
+
+@pytest.mark.parametrize(("question", "judged"), [
+    # the quote counts injuries from the other side's attack: it covers little of this question
+    ("How many people were wounded in Pakistan's strikes on Sistan-Baluchestan?", True),
+    # the quote is about this attack: "injured" in place of the corpus-unseen "wounded" stands as it is
+    ("How many people were wounded in Iran's attack on Pakistan?", False),
+])
+def test_a_claim_answering_in_words_of_its_own_stands_unjudged_only_on_a_quote_about_the_question(
+        seed_pipeline, question, judged):
+    llm = _judging("3 people were injured [1].", 0.3)
+    answer = Pipeline(seed_pipeline.settings.replace(vouch=0.8), llm=llm).ask(question)
+    assert answer.refused is judged
+    assert bool(llm.asked) is judged

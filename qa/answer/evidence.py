@@ -85,12 +85,15 @@ def idf_weights(idf: dict[str, float], query_terms: list[str]) -> dict[str, floa
 
 def lexical_coverage(weights: dict[str, float], text: str) -> float:
     """IDF-weighted share of query terms present in ``text`` (see :func:`qa.text.has_term`)."""
+    return vocabulary_coverage(weights, vocabulary(text))
+
+
+def vocabulary_coverage(weights: dict[str, float], have: set[str]) -> float:
+    """IDF-weighted share of query terms matching a word of ``have`` (a :func:`qa.text.vocabulary`)."""
     total = sum(weights.values())
     if not total:
         return 0.0
-    have = vocabulary(text)
-    hit = sum(w for t, w in weights.items() if has_term(t, have))
-    return hit / total
+    return sum(w for t, w in weights.items() if has_term(t, have)) / total
 
 
 def score_sentences(query: str, sentences: list[Passage], idf: dict[str, float]) -> list[Scored]:
@@ -102,9 +105,13 @@ def score_sentences(query: str, sentences: list[Passage], idf: dict[str, float])
     top = max(s.score for s in sentences) or 1.0
     kind = expected(query)
     out = []
+    contexts: dict[str, set[str]] = {}  # sentences of one section share their title and heading
     for s, d in zip(sentences, dense, strict=True):
-        lexical = (1 - CONTEXT_WEIGHT) * lexical_coverage(weights, s.text)
-        lexical += CONTEXT_WEIGHT * lexical_coverage(weights, f"{s.text}\n{s.context}")
+        own = vocabulary(s.text)
+        if s.context not in contexts:
+            contexts[s.context] = vocabulary(s.context)
+        lexical = (1 - CONTEXT_WEIGHT) * vocabulary_coverage(weights, own)
+        lexical += CONTEXT_WEIGHT * vocabulary_coverage(weights, own | contexts[s.context])
         fits = kind is not None and gives(kind, s.text, query)
         out.append(Scored(s, float(np.clip(d, 0, 1)), lexical, s.score / top, fits))
     return out

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 
 from qa.answer.answer_type import MONTHS, TIME_WORDS, expected, gives, new_names
 from qa.answer.prompts import judge_prompt
@@ -27,7 +27,6 @@ from qa.text import fold
 # 0.8: 13 of 17), then checked on the held-out eval/dev_set.jsonl (0.75: 18 of 20 and 1 of 13; 0.8: 13 and 0).
 VOUCH_THRESHOLDS = {"qwen1.5b": 0.75}
 
-Vouch = Callable[[str], bool]
 _MONTHS = "|".join(MONTHS.split())
 _TIMES = re.compile(rf"\b(?:{'|'.join(sorted(TIME_WORDS))}|(?:19|20)\d\d|\d{{1,2}} (?:{_MONTHS})|(?:{_MONTHS}) \d{{1,2}})\b")
 
@@ -39,21 +38,36 @@ def threshold(settings: Settings) -> float:
     return VOUCH_THRESHOLDS.get(settings.llm_preset, 0.0) if settings.llm == "llamacpp" else 0.0
 
 
-def sentence_judge(llm: BaseChatModel, settings: Settings, question: str) -> Vouch | None:
+class SentenceJudge:
+    """Does a sentence answer the question? The model's P(Yes) held to a threshold; calls are cached."""
+
+    def __init__(self, score: Callable[[list[BaseMessage]], float], question: str, level: float) -> None:
+        self._score = score
+        self.question = question
+        self.level = level
+        self._cache: dict[str, float] = {}
+
+    def probability(self, sentence: str) -> float:
+        """The model's P(Yes) that ``sentence`` answers the question; 0 if it lacks the kind of answer asked."""
+        if sentence not in self._cache:
+            p = 0.0
+            if adds_answer(self.question, sentence):
+                p = self._score(judge_prompt().format_messages(question=self.question, sentence=sentence))
+            self._cache[sentence] = p
+        return self._cache[sentence]
+
+    def __call__(self, sentence: str) -> bool:
+        return self.probability(sentence) >= self.level
+
+
+
+def sentence_judge(llm: BaseChatModel, settings: Settings, question: str) -> SentenceJudge | None:
     """A test "does this sentence answer ``question``?", or None when this model cannot be asked."""
     level = threshold(settings)
     score = getattr(llm, "yes_probability", None)
     if not 0 < level < 1 or score is None:
         return None
-
-    @lru_cache(maxsize=32)
-    def vouch(sentence: str) -> bool:
-        if not adds_answer(question, sentence):
-            return False
-        messages = judge_prompt().format_messages(question=question, sentence=sentence)
-        return bool(score(messages) >= level)
-
-    return vouch
+    return SentenceJudge(score, question, level)
 
 
 def adds_answer(question: str, sentence: str) -> bool:

@@ -37,6 +37,11 @@ from qa.text import sentence_spans
 
 FALLBACK_COVERAGE = 0.6  # a pointer to the wrong passage: any evidence sentence must cover this much
 EXTRACT_COVERAGE = 0.7  # the model declined: a sentence must cover this much of the question to be quoted
+# ... or the model vouches for it: the best covering DECLINED_JUDGED sentences covering at least
+# DECLINED_COVERAGE are put to the judge (the answer may be worded unlike the question: "offered to mediate"
+# for "volunteered to act as a go-between")
+DECLINED_COVERAGE = 0.15
+DECLINED_JUDGED = 4
 RELEVANCE_FLOOR = 0.3  # below this, nothing retrieved is about the question: refuse without the model
 NOTHING_RELEVANT = "Nothing in the indexed documents is relevant to this question."
 MODEL_DECLINED = "The most relevant passages do not contain the answer."
@@ -343,12 +348,13 @@ class Pipeline:
 
         Plainly means: it covers most of the question's weighted terms (``EXTRACT_COVERAGE``), gives the
         answer type asked for, adds to the question, and holds the question's corpus-unseen words. A
-        sentence short of that (lacking unseen words other than names, or covering less of the question)
-        may do if the model vouches that it answers the question (one judgement at most).
+        sentence short of that (lacking unseen words other than names, or covering less of the question,
+        down to ``DECLINED_COVERAGE``) may do if the model vouches that it answers the question
+        (``DECLINED_JUDGED`` judgements at most, best covering first).
         """
         idf = self.retriever.bm25().idf
         found = pointed_sentence(prep.asked, prep.evidence, idf, EXTRACT_COVERAGE, unseen, vouch=verifier.vouch,
-                                 judged_coverage=JUDGED_COVERAGE)
+                                 judged_coverage=DECLINED_COVERAGE, judged=DECLINED_JUDGED)
         return _quote(found, verifier, "extracted")
 
     @staticmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from qa.answer.answer_type import expected, gives
 from qa.answer.evidence import idf_weights, lexical_coverage
-from qa.answer.judge import Vouch
+from qa.answer.judge import SentenceJudge
 from qa.answer.support import held, main_clause, strict_tokens, unseen_key, unseen_names
 from qa.models import Passage
 from qa.text import quoted_sentences, terms, vocabulary
@@ -26,8 +26,9 @@ def pointed_sentence(
     idf: dict[str, float],
     min_coverage: float = MIN_QUESTION_COVERAGE,
     unseen: dict[str, set[str]] | None = None,
-    vouch: Vouch | None = None,
+    vouch: SentenceJudge | None = None,
     judged_coverage: float | None = None,
+    judged: int = JUDGED,
 ) -> tuple[Passage, int, int] | None:
     """The best sentence of ``passages`` answering ``question`` as (passage, start, end), or None.
 
@@ -36,8 +37,8 @@ def pointed_sentence(
     that, with ``vouch``, a sentence in doubt will do if the model vouches that it answers the
     question: one lacking only such words (not names), or, with ``judged_coverage``, one covering
     at least that much of the question though less than ``min_coverage`` (not for questions asking
-    who holds a role or how many). At most ``JUDGED`` such sentences are put to the model, best
-    covering first.
+    who holds a role or how many). At most ``judged`` such sentences, the best covering, are put to
+    the model; of those it vouches for, the one it finds most probable is taken.
     """
     kind = expected(question)
     # words the corpus never uses outside the main clause only set the scene ("Apart from Washington, ..."):
@@ -76,8 +77,9 @@ def pointed_sentence(
                 doubtful.append((rank, p, a, b))
             elif best is None or rank > best[3]:
                 best = (p, a, b, rank)
-    if best is None and vouch:
-        for _, p, a, b in sorted(doubtful, key=lambda d: d[0], reverse=True)[:JUDGED]:
-            if vouch(p.text[a:b]):
-                return p, a, b
+    if best is None and vouch:  # the most probable answer among the best covering doubtful sentences
+        put = sorted(doubtful, key=lambda d: d[0], reverse=True)[:judged]
+        vouched = [(vouch.probability(p.text[a:b]), p, a, b) for _, p, a, b in put if vouch(p.text[a:b])]
+        if vouched:
+            return max(vouched, key=lambda v: v[0])[1:]
     return best[:3] if best else None

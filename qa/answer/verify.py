@@ -14,9 +14,17 @@ from functools import cached_property
 from qa.answer.answer_type import expected, gives
 from qa.answer.citations import Claim, is_refusal, strip_markers
 from qa.answer.evidence import idf_weights, lexical_coverage
-from qa.answer.judge import Vouch
+from qa.answer.judge import SentenceJudge
 from qa.answer.pointer import MIN_QUESTION_COVERAGE
-from qa.answer.support import best_span, held, main_clause, normal_terms, strict_tokens, unseen_names
+from qa.answer.support import (
+    best_span,
+    held,
+    main_clause,
+    normal_terms,
+    strict_tokens,
+    unseen_key,
+    unseen_names,
+)
 from qa.models import Citation, Passage
 from qa.text import FILLER, STOPWORDS, has_term, terms, vocabulary, words
 
@@ -35,7 +43,7 @@ class Verifier:
     evidence: list[Passage]
     unseen: dict[str, set[str]] = field(default_factory=dict)  # question words absent from the corpus
     idf: dict[str, float] = field(default_factory=dict)  # corpus IDF; empty = no on-question check
-    vouch: Vouch | None = None  # the model's "does this sentence answer the question?" (qa.answer.judge)
+    vouch: SentenceJudge | None = None  # the model's "does this sentence answer the question?" (qa.answer.judge)
     citations: list[Citation] = field(default_factory=list)
     stats: dict[str, int] = field(
         default_factory=lambda: {"claims": 0, "kept": 0, "dropped": 0, "repaired": 0, "phantom": 0, "refusals": 0,
@@ -95,6 +103,9 @@ class Verifier:
           of the group" quoting "X said ... the group's attacks"): the quote backs the rest, not that;
         - the claim is bare, only names or figures ("9 [4]."), and its quote does not plainly answer
           the question (cover ``MIN_QUESTION_COVERAGE`` of it, holding its corpus-unseen words);
+        - the question has a word the corpus never uses, the claim answers without it (or a synonym), and
+          its quote covers less than ``MIN_QUESTION_COVERAGE`` of the question's other words: "3 people
+          were injured" for "how many were wounded in A's strikes on B?", quoting injuries from B's attack;
         - the question has a word the corpus never uses, and the claim puts a word of its own (not
           the question's) in its place that the quote lacks too ("who heads the BLA?" - "the BLA is
           led by the BLF").
@@ -110,10 +121,14 @@ class Verifier:
                 self._weights, quoted) >= MIN_QUESTION_COVERAGE
             return not plain
         loose = set(self.unseen) - set(unseen_names(self.question, self.unseen))
+        says = vocabulary(claim)
+        if loose and not any(held(t, says, self.unseen) for t in loose):
+            rest = {t: w for t, w in self._weights.items() if unseen_key(t, loose) is None}
+            if lexical_coverage(rest, quoted) < MIN_QUESTION_COVERAGE:
+                return True
         own = set(missing) - named - FILLER - set(normal_terms(self.question))
         if not (loose and own):
             return False
-        says = vocabulary(claim)
         return not any(has_term(t, says) for t in loose)
 
     def _spans(
