@@ -479,3 +479,23 @@ def test_a_compound_question_with_no_part_answered_is_refused(seed_pipeline):
     p = Pipeline(seed_pipeline.settings, llm=_fake("NOT FOUND"))
     answer = p.ask("Who won the February 8 election, and what is the population of Quetta?")
     assert answer.refused and answer.citations == [] and answer.text.startswith("The sources do not say")
+
+
+def test_a_claim_ending_in_a_quotation_keeps_its_marker_in_the_same_sentence(seed_pipeline):
+    draft = 'Randhir Jaiswal said, "We understand actions that countries take in their self-defence." [1]'
+    p = Pipeline(seed_pipeline.settings.replace(vouch=0), llm=_fake(draft))
+    answer = p.ask("What did India's foreign ministry spokesperson say about actions countries take?")
+    assert answer.text.endswith('self-defence" [1].')  # not 'self-defence." [1].', a sentence of its own
+
+
+@pytest.mark.parametrize(("sentence", "stop", "expected"), [
+    ("It was 9.", "", "It was 9 [2]."),
+    ('He said "go."', "", 'He said "go" [2].'),
+    ("He said \u201cgo?\u201d", "", "He said \u201cgo\u201d [2]?"),
+    ("No stop", "", "No stop [2]."),
+    ("It was 9.", "!", "It was 9 [2]!"),
+])
+def test_citation_marks_go_before_the_stop_and_after_a_closing_quote(sentence, stop, expected):
+    from qa.answer.citations import with_marks
+
+    assert with_marks(sentence, "[2]", stop) == expected

@@ -62,3 +62,17 @@ def is_refusal(text: str) -> bool:
 def strip_markers(text: str) -> str:
     """Text with any citation markers removed."""
     return re.sub(r"\s+", " ", MARKER.sub("", text)).strip()
+
+
+_END = re.compile(r"([.?!]?)([\"\u201d\u2019']?)$")
+
+
+def with_marks(sentence: str, marks: str, stop: str = "") -> str:
+    """``sentence`` with its citation ``marks`` before the final stop and after a closing quotation mark.
+
+    ``said." [2].`` would read as two sentences, the second only a marker: it becomes ``said" [2].``
+    ``stop`` replaces the sentence's own final stop (default: its own, or ".").
+    """
+    end = _END.search(sentence)
+    assert end is not None  # the pattern matches the empty string
+    return f"{sentence[: end.start()]}{end.group(2)} {marks}{stop or end.group(1) or '.'}"

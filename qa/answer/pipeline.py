@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from qa.answer.citations import MARKER, MARKER_RUN, is_refusal, parse_claims, strip_markers
+from qa.answer.citations import MARKER, MARKER_RUN, is_refusal, parse_claims, strip_markers, with_marks
 from qa.answer.decompose import split_question
 from qa.answer.evidence import Scored, relevance, score_sentences, select, split_sentences, windows
 from qa.answer.judge import sentence_judge
@@ -380,13 +380,7 @@ def _cited(quote: str, n: int) -> str:
     The marker goes before a sentence's final stop and after a closing quotation mark: ``region." [2]``
     would read as two sentences, the second only a marker.
     """
-    out = []
-    for a, b in sentence_spans(quote):
-        sentence = " ".join(quote[a:b].split())
-        end = re.search(r"([.?!]?)([\"\u201d\u2019']?)$", sentence)
-        assert end is not None  # the pattern matches the empty string
-        out.append(f"{sentence[: end.start()]}{end.group(2)} [{n}]{end.group(1) or '.'}")
-    return " ".join(out)
+    return " ".join(with_marks(" ".join(quote[a:b].split()), f"[{n}]") for a, b in sentence_spans(quote))
 
 
 def _complete_upto(draft: str, start: int) -> int:

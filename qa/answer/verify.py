@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from qa.answer.answer_type import expected, gives
-from qa.answer.citations import Claim, is_refusal, strip_markers
+from qa.answer.citations import Claim, is_refusal, strip_markers, with_marks
 from qa.answer.evidence import idf_weights, lexical_coverage
 from qa.answer.judge import SentenceJudge
 from qa.answer.pointer import MIN_QUESTION_COVERAGE
@@ -184,11 +184,7 @@ class Verifier:
         self._said.add(said)
         self.stats["kept"] += 1
         marks = "".join(f"[{self.cite(p, a, b)}]" for p, a, b in backed)
-        body = strip_markers(claim.text).rstrip(",;:")
-        tail = claim.tail
-        if body.endswith((".", "!", "?")):
-            body, tail = body[:-1], tail or body[-1]
-        return f"{body} {marks}{tail or '.'}"
+        return with_marks(strip_markers(claim.text).rstrip(",;:"), marks, claim.tail)
 
     def on_question(self, claim: str, backed: list[tuple[Passage, int, int]]) -> bool:
         """True when the claim and its quotes share enough of the question's weighted terms.
