@@ -60,7 +60,6 @@ class SentenceJudge:
         return self.probability(sentence) >= self.level
 
 
-
 def sentence_judge(llm: BaseChatModel, settings: Settings, question: str) -> SentenceJudge | None:
     """A test "does this sentence answer ``question``?", or None when this model cannot be asked."""
     level = threshold(settings)
