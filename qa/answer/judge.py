@@ -59,6 +59,12 @@ class SentenceJudge:
     def __call__(self, sentence: str) -> bool:
         return self.probability(sentence) >= self.level
 
+    def most_probable(self, sentences: list[str]) -> int | None:
+        """Index of the sentence the model finds likeliest to answer, if it vouches for it (the first on ties)."""
+        p = [self.probability(s) for s in sentences]
+        best = max(range(len(p)), key=p.__getitem__, default=None)
+        return best if best is not None and p[best] >= self.level else None
+
 
 def sentence_judge(llm: BaseChatModel, settings: Settings, question: str) -> SentenceJudge | None:
     """A test "does this sentence answer ``question``?", or None when this model cannot be asked."""

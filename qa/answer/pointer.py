@@ -78,8 +78,8 @@ def pointed_sentence(
             elif best is None or rank > best[3]:
                 best = (p, a, b, rank)
     if best is None and vouch:  # the most probable answer among the best covering doubtful sentences
-        put = sorted(doubtful, key=lambda d: d[0], reverse=True)[:judged]
-        vouched = [(vouch.probability(p.text[a:b]), p, a, b) for _, p, a, b in put if vouch(p.text[a:b])]
-        if vouched:
-            return max(vouched, key=lambda v: v[0])[1:]
+        put = [(p, a, b) for _, p, a, b in sorted(doubtful, key=lambda d: d[0], reverse=True)[:judged]]
+        i = vouch.most_probable([p.text[a:b] for p, a, b in put])
+        if i is not None:
+            return put[i]
     return best[:3] if best else None
