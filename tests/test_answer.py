@@ -185,6 +185,28 @@ def test_other_accounts_of_who_holds_a_role_are_quoted_too():
     assert other_accounts("What did the prime minister say?", "He spoke [1].", [(a, 0, len(a.text))], [a, b], idf) == []
 
 
+def test_other_accounts_name_more_of_what_a_which_ones_question_asks_for():
+    from qa.answer.other_accounts import other_accounts
+    from qa.models import Passage
+
+    q = "Which unions did the council say it consulted before the vote?"
+    a = Passage("a.txt", "", "The council said it consulted local unions before the vote.", 0, 59, "a.txt:0")
+    b = Passage("b.txt", "", "Before the vote the council consulted the Dockers Guild and the Harbour Pilots Union. "
+                "The Dockers Guild met in May.", 0, 114, "b.txt:0")
+    c = Passage("c.txt", "", "The council said the vote before Easter consulted nobody in Marsh Lane.", 0, 70, "c.txt:0")
+    idf = {"union": 1.0, "council": 0.5, "consult": 1.0, "vote": 1.0}
+    found = other_accounts(q, "The council consulted local unions [1].", [(a, 0, len(a.text))], [a, b, c], idf)
+    # one account, the best covering sentence naming what the answer does not; not the place-only one
+    assert [p.text[s:e] for p, s, e in found] == [
+        "Before the vote the council consulted the Dockers Guild and the Harbour Pilots Union."]
+    # the answer already names them: nothing to add
+    named = "The council consulted the Dockers Guild and the Harbour Pilots Union [1]."
+    assert other_accounts(q, named, [(a, 0, len(a.text))], [a, b], idf) == []
+    # a singular "which" question is not a list
+    assert other_accounts("Which union did the council consult?", "Local unions [1].", [(a, 0, len(a.text))], [a, b],
+                          idf) == []
+
+
 @pytest.mark.parametrize(("claim", "backed"), [
     ("Iran struck the Panjgur area of Sistan Baluchistan province of Iran.", False),  # Iran is only the place
     ("Pakistan struck the Panjgur area of Sistan Baluchistan province of Iran.", True),

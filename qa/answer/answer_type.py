@@ -151,7 +151,12 @@ _PLACE_BEFORE = frozenset("in inside into within across near at on throughout al
 
 
 def names_someone(text: str, question: str) -> bool:
-    """True if ``text`` names someone the question does not: a capitalised name that is not a place or an owner.
+    """True if ``text`` names someone the question does not: a capitalised name that is not a place or an owner."""
+    return bool(named(text, question))
+
+
+def named(text: str, question: str) -> set[str]:
+    """The names ``text`` gives that ``question`` does not (stemmed words), leaving out places and owners.
 
     "Tehran summoned Islamabad's charge d'affaires over the attack in Pakistan" names nobody new for
     "who was the charge d'affaires?": Islamabad owns the role, Pakistan is where. A name ending in one
@@ -161,6 +166,7 @@ def names_someone(text: str, question: str) -> bool:
     """
     own = strict_tokens(question)  # the question's own capitalised names
     given = own | set(terms(question))
+    out: set[str] = set()
     for m in _NAME_RUN.finditer(text):
         before = text[: m.start()].rstrip()
         if set(strict_tokens(m.group(0).split()[-1])) & own:
@@ -178,9 +184,8 @@ def names_someone(text: str, question: str) -> bool:
                 continue
             if k == 0 and initial and (opener or w.endswith(("ing", "ed", "ly"))):
                 continue
-            if not set(strict_tokens(word)) <= given:
-                return True
-    return False
+            out |= set(strict_tokens(word)) - given
+    return out
 
 
 def _is_word(word: str) -> bool:

@@ -1,10 +1,11 @@
 """Where sources disagree, say so: news reports often give different tolls, or name different people.
 
-A small model answers from one passage. For a question that asks for a figure ("how many ...") or
-for who holds a role ("who is Pakistan's prime minister?"), the evidence is searched for sentences
-that are about the question as much as the quoted answer is and give a figure, or name a holder of
-that role, that the answer does not. Each such sentence is quoted verbatim after the answer, so the
-user sees every account the evidence holds, each with its own citation.
+A small model answers from one passage. For a question that asks for a figure ("how many ..."), for
+who holds a role ("who is Pakistan's prime minister?"), or for several named things ("which groups
+did ..."), the evidence is searched for sentences that are about the question as much as the quoted
+answer is and give a figure, name a holder of that role, or name other things, that the answer does
+not. Each such sentence is quoted verbatim after the answer, so the user sees every account the
+evidence holds, each with its own citation.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from qa.answer.answer_type import expected, numbers
+from qa.answer.answer_type import expected, named, numbers
 from qa.answer.evidence import idf_weights, lexical_coverage
 from qa.answer.support import main_clause, strict_tokens
 from qa.models import Passage
@@ -27,6 +28,11 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _WHO_IS = re.compile(r"^\s*who\s+(?:is|was|are|were)\b", re.IGNORECASE)
+# "which groups did ...", "what goods were ...": a plural thing asked for, so every account may name more
+_WHICH_ONES = re.compile(
+    r"^\W*(?:which|what)\s+(?:[a-z-]+\s+)?[a-z]{3,}(?<!ss)(?<!us)(?<!is)s\s+(?:did|do|does|were|are|have|had)\b",
+    re.IGNORECASE,
+)
 _TOKEN = re.compile(r"[A-Za-z\u00C0-\u024F]+(?:[-\u2019'][A-Za-z\u00C0-\u024F]+)*")
 OWNER_REACH = 3  # "Pakistan's caretaker Prime Minister": the owner may stand this many words before the role
 
@@ -100,8 +106,14 @@ def other_accounts(
         have |= {n for p, a, b in quoted for n in holders(asked, p.text[a:b])}
 
         def says(text: str) -> set[str]:  # a holder sharing no name with one given ("Anwar" is "Anwaar ... Kakar")
-            named = holders(asked, text)
-            return named if named.isdisjoint(have) else set()
+            holding = holders(asked, text)
+            return holding if holding.isdisjoint(have) else set()
+    elif _WHICH_ONES.match(asked):
+        have, given = set(), f"{asked} {answer}"
+        limit = 1  # the best covering one: further sentences naming something new were mostly about other things
+
+        def says(text: str) -> set[str]:  # names neither the question nor the answer gives
+            return named(text, given) - have
     else:
         return []
     weights = idf_weights(idf, terms(asked))
