@@ -136,6 +136,7 @@ _IRREGULAR = {
     )
     for past in forms.split()
 }
+IRREGULAR_PAST = frozenset(_IRREGULAR)  # "began", "held", "struck": verbs in the past without -ed
 
 
 def stem(word: str) -> str:
@@ -178,7 +179,7 @@ def vocabulary(text: str) -> set[str]:
     """Terms of ``text`` for matching: stemmed words, number words as digits, raw folded words."""
     raw = {fold(w) for w in re.findall(r"[A-Za-z]+", text)}
     digits = {t.replace(",", "") for t in re.findall(r"\d[\d,]*", text)}
-    return {NUMBER_WORDS.get(t, t) for t in terms(text)} | raw | digits | spelled_numbers(text)
+    return set(terms(text)) | raw | digits | spelled_numbers(text)  # "twenty-three" is 23, not also 20 and 3
 
 
 def has_term(term: str, vocab: set[str]) -> bool:

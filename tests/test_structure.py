@@ -78,6 +78,8 @@ def test_spelled_out_figures_and_irregular_past_forms_match():
     assert supports("The lifeboat brought 23 men ashore.", "The lifeboat's crew brought all twenty-three men ashore.")
     assert stem("began") == "begin" and stem("held") == "hold" and stem("won") == "win"
     assert "begin" in vocabulary("Work on the bridge began on March 4.")  # a question's "begin" finds it
+    assert {"23", "20", "3"} & vocabulary("all twenty-three men") == {"23"}  # a claim's 20 or 3 is not backed
+    assert not supports("The lifeboat brought 3 men ashore.", "The lifeboat's crew brought all twenty-three men ashore.")
     assert supports("Renovation work began on March 4.", "Renovation work on the bridge begins on March 4.")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from qa.answer.answer_type import expected, gives
 from qa.answer.evidence import idf_weights, lexical_coverage
 from qa.answer.judge import SentenceJudge
-from qa.answer.support import held, main_clause, strict_tokens, unseen_key, unseen_names
+from qa.answer.support import held, main_clause, strict_tokens, unseen_names, without_unseen
 from qa.models import Passage
 from qa.text import quoted_sentences, terms, vocabulary
 
@@ -49,7 +49,7 @@ def pointed_sentence(
     named = strict_tokens(question) | asked
     names = set(unseen_names(question, unseen)) if unseen else set()
     # a sentence lacking the unseen words is measured on the rest of the question: the model vouches for them
-    rest = {t: w for t, w in weights.items() if unseen_key(t, unseen or {}) is None or t in names}
+    rest = without_unseen(weights, set(unseen or {}) - names)
     # not for "who is the <role>" or "how many": the model vouches for sentences about the role that name no
     # holder, and for figures that count something else ("killed 85" for "how many were injured")
     floor = min_coverage

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from qa.text import (
     FILLER,
+    IRREGULAR_PAST,
     NUMBER_WORDS,
     ROLE_WORDS,
     STOPWORDS,
@@ -98,6 +99,14 @@ def unseen_key(term: str, unseen: Collection[str]) -> str | None:
     return next((u for u in unseen if term.startswith(u) and len(term) - len(u) <= 2), None)
 
 
+def without_unseen(weights: dict[str, float], loose: Collection[str]) -> dict[str, float]:
+    """The question's ``weights`` less its corpus-unseen words ``loose`` (and their inflections).
+
+    What is left is what a sentence that lacks those words is measured on: the judge vouches for them.
+    """
+    return {t: w for t, w in weights.items() if unseen_key(t, loose) is None}
+
+
 def held(term: str, vocab: set[str], unseen: dict[str, set[str]]) -> bool:
     """True if ``vocab`` has ``term`` or one of its synonyms in ``unseen``."""
     return has_term(term, vocab) or any(has_term(syn, vocab) for syn in unseen.get(term, ()))
@@ -156,8 +165,7 @@ def speaker_with_speech(claim: str, quote: str, question: str = "") -> bool:
 # "Iran struck ...": a claim that opens with a name and a verb says the name did something
 _AGENT = re.compile(r"^\W*(?:the\s+)?([A-Z][A-Za-z\u00C0-\u024F-]+)(?:\s+[A-Z][A-Za-z\u00C0-\u024F-]+)*\s+([a-z]+)\b")
 _NOT_VERB = frozenset("need seed speed feed bed red shed hundred".split())
-_PAST = frozenset("""struck hit said told sent led took made gave began fired shot won held met left saw went came
-    brought sought fought kept built beat put set spoke wrote drew flew threw withdrew ran says claims denies""".split())
+_PAST = IRREGULAR_PAST | frozenset("hit said told left saw beat put set says claims denies".split())
 # a name right after one of these (or at the start, or after punctuation) can be who acted
 _SUBJECT_AFTER = frozenset("and that while but when as by after since because the whereas both then".split())
 _ROLE_WORD = re.compile(ROLE_WORDS)

@@ -22,8 +22,8 @@ from qa.answer.support import (
     main_clause,
     normal_terms,
     strict_tokens,
-    unseen_key,
     unseen_names,
+    without_unseen,
 )
 from qa.models import Citation, Passage
 from qa.text import FILLER, STOPWORDS, has_term, terms, vocabulary, words
@@ -123,8 +123,7 @@ class Verifier:
         loose = set(self.unseen) - set(unseen_names(self.question, self.unseen))
         says = vocabulary(claim)
         if loose and not any(held(t, says, self.unseen) for t in loose):
-            rest = {t: w for t, w in self._weights.items() if unseen_key(t, loose) is None}
-            if lexical_coverage(rest, quoted) < MIN_QUESTION_COVERAGE:
+            if lexical_coverage(without_unseen(self._weights, loose), quoted) < MIN_QUESTION_COVERAGE:
                 return True
         own = set(missing) - named - FILLER - set(normal_terms(self.question))
         if not (loose and own):
