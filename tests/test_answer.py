@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage
 
 from qa.answer.pipeline import MODEL_DECLINED, NOTHING_RELEVANT, UNVERIFIED, Pipeline
 from qa.errors import QAError
+from qa.models import Passage
 
 CODENAME_Q = "What was the code name of Pakistan's retaliatory operation?"
 
@@ -152,58 +153,65 @@ def test_stemming_keeps_short_ly_words():
     assert stem("early") == "early" and stem("strongly") == "strong"
 
 
+def _passage(source: str, text: str) -> Passage:
+    """A whole-file evidence passage holding ``text``."""
+    return Passage(source, "", text, 0, len(text), f"{source}:0")
+
+
+def _whole(p: Passage) -> tuple[Passage, int, int]:
+    return (p, 0, len(p.text))
+
+
 def test_other_accounts_of_a_figure_are_quoted_too():
     from qa.answer.other_accounts import figures, other_accounts
-    from qa.models import Passage
 
-    a = Passage("a.txt", "", "Officials said 9 people were killed in the strikes on 3 January 2024.", 0, 69, "a.txt:0")
-    b = Passage("b.txt", "", "A local official said the strikes killed 7 people. Markets reopened.", 0, 67, "b.txt:0")
-    c = Passage("c.txt", "", "The 2 countries agreed to talks on January 22.", 0, 46, "c.txt:0")
+    a = _passage("a.txt", "Officials said 9 people were killed in the strikes on 3 January 2024.")
+    b = _passage("b.txt", "A local official said the strikes killed 7 people. Markets reopened.")
+    c = _passage("c.txt", "The 2 countries agreed to talks on January 22.")
     idf = {"peopl": 1.0, "kill": 1.0, "strike": 1.0, "countri": 1.0, "talk": 1.0}
     assert figures(a.text) == {"9"}  # the date and the year are not counts
     found = other_accounts("How many people were killed in the strikes?", "9 people were killed [1].",
-                           [(a, 0, len(a.text))], [a, b, c], idf)
+                           [_whole(a)], [a, b, c], idf)
     assert [(p.source, p.text[s:e]) for p, s, e in found] == [("b.txt", "A local official said the strikes killed 7 people.")]
 
 
 def test_other_accounts_of_who_holds_a_role_are_quoted_too():
     from qa.answer.other_accounts import holders, other_accounts
-    from qa.models import Passage
 
     q = "Who is Pakistan's prime minister according to the articles?"
-    a = Passage("a.txt", "", "Pakistan's caretaker Prime Minister Anwaar-ul-Haq Kakar met the army chief.", 0, 74, "a.txt:0")
-    b = Passage("b.txt", "", "Pakistani Prime Minister Anwar-ul-Haq Kakar held a meeting. "
-                "Pakistani Prime Minister Gilani said ties matter.", 0, 108, "b.txt:0")
-    c = Passage("c.txt", "", "Prime Minister Kakar met Iranian Foreign Minister Hossein Amir-Abdollahian.", 0, 75, "c.txt:0")
+    a = _passage("a.txt", "Pakistan's caretaker Prime Minister Anwaar-ul-Haq Kakar met the army chief.")
+    b = _passage("b.txt", "Pakistani Prime Minister Anwar-ul-Haq Kakar held a meeting. "
+                "Pakistani Prime Minister Gilani said ties matter.")
+    c = _passage("c.txt", "Prime Minister Kakar met Iranian Foreign Minister Hossein Amir-Abdollahian.")
     assert holders(q, a.text) == {"anwaar", "haq", "kakar"}
     assert holders(q, c.text) == set()  # no owner before the role: Kakar's is not named as Pakistan's
     assert holders("Who is Iran's foreign minister?", c.text) == {"hossein", "amir", "abdollahian"}
     assert holders("Who is Iran's foreign minister?", "Pakistan's Foreign Minister Jalil Abbas Jilani spoke.") == set()
     idf = {"pakistan": 0.2, "prime": 1.0, "minister": 1.0, "kakar": 2.0}
-    found = other_accounts(q, "Prime Minister Anwaar-ul-Haq Kakar [1].", [(a, 0, len(a.text))], [a, b, c], idf)
+    found = other_accounts(q, "Prime Minister Anwaar-ul-Haq Kakar [1].", [_whole(a)], [a, b, c], idf)
     assert [p.text[s:e] for p, s, e in found] == ["Pakistani Prime Minister Gilani said ties matter."]
-    assert other_accounts("What did the prime minister say?", "He spoke [1].", [(a, 0, len(a.text))], [a, b], idf) == []
+    assert other_accounts("What did the prime minister say?", "He spoke [1].", [_whole(a)], [a, b], idf) == []
 
 
 def test_other_accounts_name_more_of_what_a_which_ones_question_asks_for():
     from qa.answer.other_accounts import other_accounts
-    from qa.models import Passage
 
     q = "Which unions did the council say it consulted before the vote?"
-    a = Passage("a.txt", "", "The council said it consulted local unions before the vote.", 0, 59, "a.txt:0")
-    b = Passage("b.txt", "", "Before the vote the council consulted the Dockers Guild and the Harbour Pilots Union. "
-                "The Dockers Guild met in May.", 0, 114, "b.txt:0")
-    c = Passage("c.txt", "", "The council said the vote before Easter consulted nobody in Marsh Lane.", 0, 70, "c.txt:0")
+    a, b, c = (_passage(f"{n}.txt", text) for n, text in zip("abc", [
+        "The council said it consulted local unions before the vote.",
+        "Before the vote the council consulted the Dockers Guild and the Harbour Pilots Union. The Dockers Guild met in May.",
+        "The council said the vote before Easter consulted nobody in Marsh Lane.",
+    ], strict=True))
     idf = {"union": 1.0, "council": 0.5, "consult": 1.0, "vote": 1.0}
-    found = other_accounts(q, "The council consulted local unions [1].", [(a, 0, len(a.text))], [a, b, c], idf)
+    found = other_accounts(q, "The council consulted local unions [1].", [_whole(a)], [a, b, c], idf)
     # one account, the best covering sentence naming what the answer does not; not the place-only one
     assert [p.text[s:e] for p, s, e in found] == [
         "Before the vote the council consulted the Dockers Guild and the Harbour Pilots Union."]
     # the answer already names them: nothing to add
     named = "The council consulted the Dockers Guild and the Harbour Pilots Union [1]."
-    assert other_accounts(q, named, [(a, 0, len(a.text))], [a, b], idf) == []
+    assert other_accounts(q, named, [_whole(a)], [a, b], idf) == []
     # a singular "which" question is not a list
-    assert other_accounts("Which union did the council consult?", "Local unions [1].", [(a, 0, len(a.text))], [a, b],
+    assert other_accounts("Which union did the council consult?", "Local unions [1].", [_whole(a)], [a, b],
                           idf) == []
 
 
