@@ -110,7 +110,7 @@ def other_accounts(
             return holding if holding.isdisjoint(have) else set()
     elif _WHICH_ONES.match(asked):
         have, given = set(), f"{asked} {answer}"
-        limit = 1  # the best covering one: further sentences naming something new were mostly about other things
+        limit = min(limit, 1)  # the best covering one: further sentences naming something new were mostly about other things
 
         def says(text: str) -> set[str]:  # names neither the question nor the answer gives
             return named(text, given) - have
