@@ -17,6 +17,7 @@ class Citation:
     end: int
     chunk_id: str
     title: str = ""
+    page: int | None = None  # 1-based page of the quote, for paged formats (PDF)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Passage:
     chunk_id: str
     score: float = 0.0
     section: str = ""  # the heading of the document section it is in (sentences and evidence only)
+    page: int | None = None  # 1-based page of its start, for paged formats (PDF)
 
     @property
     def context(self) -> str:

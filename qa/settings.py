@@ -17,6 +17,7 @@ from qa.errors import QAError
 
 LLM_BACKENDS = ("llamacpp", "openai", "ollama")
 LLM_PRESETS = ("qwen1.5b", "smollm2")
+READERS = ("model", "lexical")
 
 # Env var name -> settings field. Names are part of the public contract.
 ENV_VARS = {
@@ -37,7 +38,9 @@ ENV_VARS = {
     "QA_LLM_TIMEOUT": "llm_timeout",
     "QA_LLM_RETRIES": "llm_retries",
     "QA_LLM_THREADS": "llm_threads",
-    "QA_VOUCH": "vouch",
+    "QA_READER": "reader",
+    "QA_REFUSE_AT": "refuse_at",
+    "QA_JUDGE_AT": "judge_at",
 }
 
 
@@ -62,19 +65,22 @@ class Settings:
     chunk_overlap: int = 32
     # retrieval: chunks fused from BM25 + dense, then sentences offered to the LLM
     k: int = 8
-    evidence_sentences: int = 8
-    evidence_tokens: int = 400  # prompt length sets the time to the first token (see README, Latency)
+    evidence_sentences: int = 14  # numbered sentences the reader sees, at most
+    evidence_tokens: int = 300  # their length in tokens sets the time to the first word (see docs/RESULTS.md)
     max_question_chars: int = 2000
     # generation
-    max_answer_tokens: int = 120
+    max_answer_tokens: int = 80  # what the reader may write: sentence numbers and a short answer
     llm_timeout: float = 120.0  # seconds per request to a remote backend
     llm_retries: int = 2  # retries of a failed request (connection error, timeout, 429, 5xx)
     llm_threads: int = 0  # 0 = all cores
     n_ctx: int = 2048
     n_batch: int = 512
-    # P(Yes) at which the model may vouch for a sentence lacking a corpus-unseen question word
-    # (qa/answer/judge.py); -1 = the preset's calibrated value, 0 = never
-    vouch: float = -1.0
+    # who decides which evidence sentences answer: "model" (the configured LLM) or "lexical" (no LLM)
+    reader: str = "model"
+    # the reader's probability that no sentence answers, at or above which it refuses; -1 = the policy's default
+    refuse_at: float = -1.0
+    # the model's P(Yes) that a quote answers the question, below which the claim is dropped; -1 = the policy's
+    judge_at: float = -1.0
 
     def replace(self, **overrides: Any) -> Settings:
         """Return a copy with ``overrides`` applied (unknown names are an error)."""
@@ -109,6 +115,8 @@ def _validated(s: Settings) -> Settings:
         raise QAError(f"QA_LLM must be one of {', '.join(LLM_BACKENDS)}, not {s.llm!r}")
     if s.llm_preset not in LLM_PRESETS:
         raise QAError(f"QA_LLM_PRESET must be one of {', '.join(LLM_PRESETS)}, not {s.llm_preset!r}")
+    if s.reader not in READERS:
+        raise QAError(f"QA_READER must be one of {', '.join(READERS)}, not {s.reader!r}")
     if s.k < 1 or s.evidence_sentences < 1:
         raise QAError("k and evidence_sentences must be at least 1")
     return s

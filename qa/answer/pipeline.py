@@ -1,8 +1,9 @@
-"""The question-answering pipeline: condense → retrieve → select evidence → generate → verify.
+"""The question-answering pipeline: retrieve → choose evidence → read → ground → answer.
 
-The model only phrases and selects; grounding is enforced here. Evidence is a handful of numbered
-sentences; every claim of the draft must cite one that backs its names, numbers and words, or it is
-dropped. When nothing survives, the answer is a plain refusal.
+The reader (:mod:`qa.answer.reader`) says which numbered sentences answer and words a short answer;
+the grounding contract (:mod:`qa.answer.grounding`) keeps what the cited sentences back, quoting the
+chosen sentence itself when the wording strays; every threshold is in :class:`~qa.answer.policy.Policy`.
+Verified text is streamed sentence by sentence as it is written.
 """
 
 from __future__ import annotations
@@ -10,42 +11,28 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import Counter
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.output_parsers import StrOutputParser
 
-from qa.answer.citations import MARKER, MARKER_RUN, is_refusal, parse_claims, strip_markers, with_marks
-from qa.answer.decompose import split_question
-from qa.answer.evidence import Scored, relevance, score_sentences, select, split_sentences, windows
-from qa.answer.judge import sentence_judge
-from qa.answer.other_accounts import other_accounts
-from qa.answer.pointer import JUDGED_COVERAGE, pointed_sentence
-from qa.answer.prompts import answer_prompt, condense_prompt
-from qa.answer.support import unseen_names, unseen_terms
-from qa.answer.verify import Verifier
+from qa.answer.citations import without_markers
+from qa.answer.evidence import choose, rank, render, sentences
+from qa.answer.grounding import Backed, Grounder, unknown_names
+from qa.answer.policy import Policy
+from qa.answer.reader import LexicalReader, ModelReader, Reading
 from qa.components.llm import backend_error, get_llm
 from qa.components.vector_store import Store, open_store
 from qa.errors import BackendError, QAError
 from qa.ingest.indexer import IngestReport, ingest
-from qa.models import Answer, Citation, Passage
+from qa.models import Answer, Passage
 from qa.retrieval.hybrid import HybridRetriever
 from qa.settings import Settings
-from qa.text import sentence_spans
 
-FALLBACK_COVERAGE = 0.6  # a pointer to the wrong passage: any evidence sentence must cover this much
-EXTRACT_COVERAGE = 0.7  # the model declined: a sentence must cover this much of the question to be quoted
-# ... or the model vouches for it: the best covering DECLINED_JUDGED sentences covering at least
-# DECLINED_COVERAGE are put to the judge (the answer may be worded unlike the question: "offered to mediate"
-# for "volunteered to act as a go-between")
-DECLINED_COVERAGE = 0.15
-DECLINED_JUDGED = 4
-RELEVANCE_FLOOR = 0.3  # below this, nothing retrieved is about the question: refuse without the model
 NOTHING_RELEVANT = "Nothing in the indexed documents is relevant to this question."
 MODEL_DECLINED = "The most relevant passages do not contain the answer."
-UNVERIFIED = "No statement in the draft answer could be verified against the passages it cited."
+UNVERIFIED = "No statement of the draft answer could be verified against the passages."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -80,33 +67,15 @@ def clean_history(history: object) -> list[tuple[str, str]]:
 
 
 @dataclass
-class Part:
-    """One answered (or not) question of a possibly compound question."""
-
-    question: str
-    prep: Prepared
-    verifier: Verifier | None
-    kept: list[str]
-    draft: str
-    reason: str
-
-    @property
-    def text(self) -> str:
-        """The verified answer text of this part ("" when it found none)."""
-        return " ".join(self.kept)
-
-
-@dataclass
 class Prepared:
-    """Everything decided before the model writes."""
+    """Everything decided before the reader reads."""
 
-    question: str  # standalone (condensed, spelling corrected)
-    query: str  # what was searched
-    asked: str  # what the answer is checked against: the standalone question and the spelling-corrected turn
+    question: str  # as asked, spelling corrected
+    query: str  # what was searched: a follow-up with the turn before it
     evidence: list[Passage]
-    relevance: float
+    relevance: float  # the best sentence's score
+    chunks: dict[str, str]  # chunk id → text of the retrieved chunks
     timings: dict[str, float] = field(default_factory=dict)
-    turn: str = ""  # the spelling-corrected question as the user put it ("was it carried out in?")
 
 
 class AnswerStream:
@@ -135,6 +104,7 @@ class Pipeline:
 
     def __init__(self, settings: Settings, llm: BaseChatModel | None = None) -> None:
         self.settings = settings
+        self.policy = Policy.from_settings(settings)
         self._llm = llm  # injected model (tests, mock mode); default: the configured backend
         self._lock = threading.RLock()
         self._store: Store | None = None
@@ -164,8 +134,6 @@ class Pipeline:
 
     def ingest(self, corpus: str | None = None, progress: bool = False) -> IngestReport:
         """Index ``corpus`` (default: the configured one) incrementally."""
-        from pathlib import Path
-
         with self._lock:
             return ingest(self.store, Path(corpus) if corpus else self.settings.corpus, self.settings, progress)
 
@@ -176,41 +144,28 @@ class Pipeline:
                 self.ingest()
 
     # ---- stages ---------------------------------------------------------------------------
-    def condense(self, question: str, history: list[tuple[str, str]]) -> str:
-        """A standalone version of a follow-up question (the question itself without history)."""
-        if not history:
-            return question
-        turns = "\n".join(f"User: {u}\nAssistant: {_strip_cites(a)[:400]}" for u, a in history[-3:])
-        chain = condense_prompt() | self.llm | StrOutputParser()
-        try:
-            out = chain.invoke({"history": turns, "question": question}, config={"max_tokens": 60})
-        except Exception as exc:
-            raise backend_error(self.settings, exc) from exc
-        line = next((ln.strip() for ln in out.strip().splitlines() if ln.strip()), "")
-        line = re.sub(r"^(standalone question|question)\s*:\s*", "", line, flags=re.IGNORECASE).strip().strip('"')
-        if not line or len(line) > 400 or line.count("?") > 2:
-            return f"{history[-1][0]} {question}"
-        return line
-
     def prepare(self, question: str, history: list[tuple[str, str]]) -> Prepared:
-        """Condense, retrieve chunks and choose the numbered evidence sentences."""
+        """Retrieve chunks and choose the numbered evidence sentences."""
         t0 = time.perf_counter()
         self.ensure_index()
         index = self.retriever.bm25()
-        standalone = index.correct_spelling(self.condense(question, history))
-        turn = index.correct_spelling(question)
-        asked = standalone if turn == standalone else f"{standalone} {turn}"
-        t1 = time.perf_counter()
-        query = standalone if not history else f"{standalone} {question}"
+        asked = index.correct_spelling(question)
+        query = asked
+        if history:  # "who did he call?": the turn before says who
+            query = f"{asked} {history[-1][0]} {without_markers(history[-1][1])[:200]}"
         chunks = self.retriever.search(query, self.settings.k)
-        t2 = time.perf_counter()
-        idf = self.retriever.bm25().idf
-        scored: list[Scored] = score_sentences(standalone, split_sentences(chunks, index.section), idf)
-        chosen = select(scored, self.settings.evidence_sentences)
-        evidence = windows(chosen, chunks, self.settings.evidence_tokens)
-        t3 = time.perf_counter()
-        return Prepared(standalone, query, asked, evidence, relevance(scored),
-                        {"condense": t1 - t0, "retrieve": t2 - t1, "select": t3 - t2}, turn)
+        t1 = time.perf_counter()
+        ranked = rank(query, sentences(chunks, index.section), index.idf, self.policy)
+        evidence = choose(ranked, self.policy)
+        timings = {"retrieve": t1 - t0, "select": time.perf_counter() - t1}
+        return Prepared(asked, query, evidence, ranked[0][0] if ranked else 0.0, {c.chunk_id: c.text for c in chunks},
+                        timings)
+
+    def reader(self) -> ModelReader | LexicalReader:
+        """The configured reader (see :mod:`qa.answer.reader`)."""
+        if self.settings.reader == "lexical":
+            return LexicalReader(self.retriever.bm25().idf)
+        return ModelReader(self.llm, self.policy)
 
     def stream(self, question: str, history: object = None) -> AnswerStream:
         """Answer ``question``; iterate the result for verified text as it is generated."""
@@ -224,175 +179,77 @@ class Pipeline:
         """Answer ``question`` and return the verified :class:`Answer`."""
         return self.stream(question, history).result()
 
-    # ---- generation -----------------------------------------------------------------------
+    # ---- reading and grounding ------------------------------------------------------------
     def _run(self, question: str, history: list[tuple[str, str]], holder: AnswerStream) -> Iterator[str]:
-        """Answer each part of ``question`` in turn; one Answer with one citation numbering."""
         t0 = time.perf_counter()
-        timings: dict[str, float] = {}
-        numbering: list[Citation] = []
-        parts = split_question(question)
-        done: list[Part] = []
-        for part in parts:
-            earlier = [(d.question, d.text) for d in done]
-            done.append((yield from self._answer_part(part, history + earlier, t0, timings, numbering)))
-        answered = [d for d in done if d.kept]
-        timings["total"] = time.perf_counter() - t0
-        evidence = list({(p.source, p.start): p for d in done for p in d.prep.evidence}.values())
-        if answered:
-            text = " ".join(d.text for d in answered)
-            silent = [d.question for d in done if not d.kept]
-            if silent:  # say plainly which part the sources leave open
-                note = f"No passage answers: {' '.join(silent)}"
-                yield " " + note
-                text = f"{text} {note}"
-            refused, reason = False, ""
-        else:
-            reason = done[0].reason
-            text = refusal_text(reason)
-            timings.setdefault("first_token", time.perf_counter() - t0)
-            yield text
-            refused = True
-        stats: Counter[str] = Counter()
-        for d in done:
-            if d.verifier:
-                stats.update(d.verifier.stats)
-        timings.update({f"n_{k}": float(v) for k, v in stats.items()})
-        if len(parts) > 1:
-            timings["n_parts"] = float(len(parts))
-        holder.answer = Answer(
-            question=question, text=text, citations=numbering if answered else [], refused=refused,
-            evidence=evidence, timings=timings, reason=reason, raw="\n".join(d.draft for d in done),
-            standalone=" ".join(d.prep.question for d in done),
-        )
-
-    def _answer_part(
-        self, question: str, history: list[tuple[str, str]], t0: float, timings: dict[str, float],
-        numbering: list[Citation],
-    ) -> Generator[str, None, Part]:
-        """Answer one question: yields verified pieces, returns what was kept and why."""
         prep = self.prepare(question, history)
-        for k, v in prep.timings.items():
-            timings[k] = timings.get(k, 0.0) + v
-        lead = "first_token" in timings  # an earlier part already streamed text
+        timings = dict(prep.timings)
+        grounder = Grounder(prep.question, prep.evidence, self.policy, prep.chunks)
         kept: list[str] = []
 
-        def emit(piece: str) -> str:
-            kept.append(piece)
+        def emit(piece: str | None) -> Iterator[str]:
+            if piece:
+                kept.append(piece)
+                timings.setdefault("first_token", time.perf_counter() - t0)
+                yield piece if len(kept) == 1 else " " + piece
+
+        reading, reason, reader = Reading(), MODEL_DECLINED, self.reader()
+        judged: dict[tuple[tuple[str, int], ...], float | None] = {}
+
+        def answers(backed: Backed | None) -> Backed | None:
+            """``backed`` if the reader's judge does not find that its quotes fail to answer the question."""
+            if backed is None:
+                return None
+            key = tuple((p.source, p.start) for p in backed.quotes)
+            if key not in judged:
+                judged[key] = reader.judge(prep.question, backed.quotes, history)
+            p = judged[key]
+            grounder.stats["unjudged" if p is not None and p < self.policy.judge_at else "judged"] += p is not None
+            return None if p is not None and p < self.policy.judge_at else backed
+
+        strangers = unknown_names(prep.question, self.retriever.bm25().words, self.policy)
+        if strangers:
+            reason = f"The documents never mention {', '.join(strangers)}."
+        elif not prep.evidence or prep.relevance < self.policy.min_relevance:
+            reason = NOTHING_RELEVANT
+        else:
+            t_read = time.perf_counter()
+            stream = reader.read(prep.question, prep.evidence, render(prep.evidence), history)
+            declined = False
+            try:
+                while True:
+                    kind, value = next(stream)
+                    if kind == "claim":
+                        sentence, ids = value  # type: ignore[misc]
+                        cited = [prep.evidence[i - 1] for i in ids]
+                        backed = grounder.claim(sentence, cited)
+                        declined |= backed is None and grounder.declines(sentence, cited)
+                        yield from emit(grounder.say(b) if (b := answers(backed)) else None)
+            except StopIteration as stop:
+                reading = stop.value
+            except BackendError:
+                raise
+            except Exception as exc:
+                raise backend_error(self.settings, exc) from exc
+            if kept:
+                for backed in grounder.accounts():
+                    yield from emit(grounder.say(b) if (b := answers(backed)) else None)
+            elif reading.claims and not declined:
+                reason = UNVERIFIED
+            timings["read"] = time.perf_counter() - t_read
+        refused = not kept
+        text = " ".join(kept) if kept else refusal_text(reason)
+        if refused:
             timings.setdefault("first_token", time.perf_counter() - t0)
-            return piece if len(kept) == 1 and not lead else " " + piece
-
-        if not prep.evidence or prep.relevance < RELEVANCE_FLOOR:
-            return Part(question, prep, None, kept, "", NOTHING_RELEVANT)
-
-        index = self.retriever.bm25()
-        unseen = index.synonyms(unseen_terms(prep.asked, index.vocabulary))
-        vouch = sentence_judge(self.llm, self.settings, prep.question)
-        verifier = Verifier(prep.asked, prep.evidence, unseen, idf=index.idf, citations=numbering, vouch=vouch)
-        evidence_block = "\n".join(f"[{i}] {p.text}" for i, p in enumerate(prep.evidence, 1))
-        chain = answer_prompt() | self.llm | StrOutputParser()
-        draft, done = "", 0
-        t_gen = time.perf_counter()
-        try:
-            for delta in chain.stream({"evidence": evidence_block, "question": prep.question}):
-                if "llm_first_token" not in timings:
-                    timings["llm_first_token"] = time.perf_counter() - t0
-                draft += delta
-                cut = _complete_upto(draft, done)
-                if cut > done:
-                    for piece in self._verified(draft[done:cut], verifier):
-                        yield emit(piece)
-                    done = cut
-        except BackendError:
-            raise
-        except Exception as exc:
-            raise backend_error(self.settings, exc) from exc
-        for piece in self._verified(draft[done:], verifier):
-            yield emit(piece)
-        timings["generate"] = timings.get("generate", 0.0) + time.perf_counter() - t_gen
-        pointed = None
-        if not kept and not strip_markers(draft).strip(" .,;:"):
-            pointed = self._follow_pointer(draft, prep, verifier)
-        if not kept and not pointed:
-            pointed = self._plain_answer(prep, unseen, verifier)
-        if pointed:
-            yield emit(pointed)
-        if kept:  # figures and role holders the answer leaves out
-            for p, a, b in other_accounts(prep.asked, " ".join(kept), verifier.spans(), prep.evidence, index.idf):
-                verifier.stats["other_accounts"] = verifier.stats.get("other_accounts", 0) + 1
-                yield emit(f"Another account: {_cited(p.text[a:b], verifier.cite(p, a, b))}")
-        reason = "" if kept else MODEL_DECLINED if is_refusal(draft) or not draft.strip() else UNVERIFIED
-        return Part(question, prep, verifier, kept, draft, reason)
-
-    def _follow_pointer(self, draft: str, prep: Prepared, verifier: Verifier) -> str | None:
-        """The model answered with bare markers: quote the sentence it points to, if it fits."""
-        cited = [int(n) for m in MARKER.finditer(draft) for n in re.findall(r"\d+", m.group(1))]
-        passages = [prep.evidence[n - 1] for n in dict.fromkeys(cited) if 1 <= n <= len(prep.evidence)]
-        idf = self.retriever.bm25().idf
-        # names the corpus never uses must still be there; its other unseen words too, unless the model
-        # vouches for the sentence (with no judge, only names are held to this)
-        unseen, vouch = (verifier.unseen, verifier.vouch) if verifier.vouch else (
-            unseen_names(prep.asked, verifier.unseen), None)
-        # the passage pointed at first; for a follow-up, the words of the turn itself may do there, the
-        # model having read what "it" is; failing that, the model still said the evidence holds the answer
-        follow_up = prep.turn and prep.turn != prep.asked
-        found = (
-            pointed_sentence(prep.asked, passages, idf, unseen=unseen, vouch=vouch, judged_coverage=JUDGED_COVERAGE)
-            or (pointed_sentence(prep.turn, passages, idf, unseen=unseen, vouch=vouch) if follow_up else None)
-            or pointed_sentence(prep.asked, prep.evidence, idf, min_coverage=FALLBACK_COVERAGE, unseen=unseen,
-                                vouch=vouch)
+            yield text
+        timings["total"] = time.perf_counter() - t0
+        timings.update(prompt_tokens=float(reader.prompt_tokens), model_calls=float(reader.calls))
+        if reading.p_none is not None:
+            timings["p_none"] = reading.p_none
+        timings.update({f"n_{k}": float(v) for k, v in grounder.stats.items()})
+        timings.update({f"p_yes_{i}": p for i, p in enumerate(judged.values()) if p is not None})
+        holder.answer = Answer(
+            question=question, text=text, citations=[] if refused else grounder.citations.items, refused=refused,
+            evidence=prep.evidence, timings=timings, reason=reason if refused else "",
+            raw=reading.text, standalone=prep.query,
         )
-        return _quote(found, verifier, "pointed")
-
-    def _plain_answer(self, prep: Prepared, unseen: dict[str, set[str]], verifier: Verifier) -> str | None:
-        """The model declined or said nothing verifiable: quote a sentence that plainly answers, if any.
-
-        Plainly means: it covers most of the question's weighted terms (``EXTRACT_COVERAGE``), gives the
-        answer type asked for, adds to the question, and holds the question's corpus-unseen words. A
-        sentence short of that (lacking unseen words other than names, or covering less of the question,
-        down to ``DECLINED_COVERAGE``) may do if the model vouches that it answers the question
-        (``DECLINED_JUDGED`` judgements at most, best covering first).
-        """
-        idf = self.retriever.bm25().idf
-        found = pointed_sentence(prep.asked, prep.evidence, idf, EXTRACT_COVERAGE, unseen, vouch=verifier.vouch,
-                                 judged_coverage=DECLINED_COVERAGE, judged=DECLINED_JUDGED)
-        return _quote(found, verifier, "extracted")
-
-    @staticmethod
-    def _verified(segment: str, verifier: Verifier) -> Iterator[str]:
-        for claim in parse_claims(segment):
-            text = verifier.check(claim)
-            if text:
-                yield text
-
-
-def _quote(found: tuple[Passage, int, int] | None, verifier: Verifier, stat: str) -> str | None:
-    """A sentence quoted verbatim as the answer, with its citation (None if nothing was found)."""
-    if not found:
-        return None
-    p, a, b = found
-    verifier.stats[stat] = 1
-    return _cited(p.text[a:b], verifier.cite(p, a, b))
-
-
-def _cited(quote: str, n: int) -> str:
-    """A quote as answer text, its citation marker on each of its sentences.
-
-    The marker goes before a sentence's final stop and after a closing quotation mark: ``region." [2]``
-    would read as two sentences, the second only a marker.
-    """
-    return " ".join(with_marks(" ".join(quote[a:b].split()), f"[{n}]") for a, b in sentence_spans(quote))
-
-
-def _complete_upto(draft: str, start: int) -> int:
-    """End of the last marker run in ``draft[start:]`` that is followed by more text."""
-    cut = start
-    for run in MARKER_RUN.finditer(draft, start):
-        rest = draft[run.end():]
-        tail = re.match(r"[.,;:!?]*\s", rest)
-        if tail:
-            cut = run.end() + len(tail.group(0))
-    return cut
-
-
-def _strip_cites(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text)

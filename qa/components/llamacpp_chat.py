@@ -10,7 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -84,6 +84,36 @@ def _role(message: BaseMessage) -> str:
     return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
 
 
+def _message(role: str, content: str) -> dict[str, str]:
+    return {"role": role, "content": content}
+
+
+def read_prompt(llama: Any, system: str, user: str) -> tuple[list[int], int, Any]:
+    """Evaluate a chat prompt from the saved state of its system prompt: (its tokens, tokens read, next logits).
+
+    The system prompt's KV state is computed once, on its own, and every call evaluates the rest of its
+    prompt from exactly that state: the same prompt gives the same logits whatever was asked before in
+    the process (reusing an arbitrary cached prefix would change the batch shapes, and so the
+    floating-point result and a greedy answer). The caller holds the model's lock.
+    """
+    import numpy as np
+
+    tokens = llama.tokenize(chat_prompt(llama, [_message("system", system), _message("user", user)]).encode(),
+                            add_bos=False, special=True)
+    fixed = llama.tokenize(chat_prompt(llama, [_message("system", system)]).encode(), add_bos=False, special=True)
+    pre = next((i for i, (a, b) in enumerate(zip(tokens, fixed, strict=False)) if a != b), len(fixed))
+    pre = min(pre, len(tokens) - 1)
+    read = len(tokens) - pre
+    if llama.n_tokens < pre or list(llama.input_ids[:pre]) != tokens[:pre]:
+        llama.reset()
+        llama.eval(tokens[:pre])
+        read += pre
+    llama.n_tokens = pre
+    llama.eval(tokens[pre:])
+    logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),)).astype(np.float64)
+    return tokens, read, logits
+
+
 class ChatLlamaCppLocal(BaseChatModel):
     """Chat model backed by an in-process llama.cpp model."""
 
@@ -95,7 +125,7 @@ class ChatLlamaCppLocal(BaseChatModel):
     n_threads: int = 0
     max_tokens: int = 160
     temperature: float = 0.0
-    judge_ctx: int = 1024  # yes_probability's own context: a question and one or two sentences
+    judge_ctx: int = 512  # the judge's own context: a question and a sentence or two
     _llama: Any = PrivateAttr(default=None)
 
     @property
@@ -117,32 +147,55 @@ class ChatLlamaCppLocal(BaseChatModel):
         """Tokens the model sees for ``text``."""
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def yes_probability(self, messages: list[BaseMessage], yes: str = "Yes", no: str = "No") -> float:
-        """How likely the model's reply to ``messages`` starts with ``yes`` rather than ``no`` (0..1).
+    def constrained(
+        self, system: str, user: str, first: list[str], choose: Callable[[dict[str, float]], str | None], max_tokens: int
+    ) -> Iterator[dict[str, float] | str]:
+        """Greedy completion under a GBNF grammar, always read from the same state (see :func:`read_prompt`).
 
-        One forward pass over the prompt, no sampling: the model's judgement as a number that can be
-        held to a calibrated threshold. It runs in a context of its own over the same (memory-mapped)
-        weights, so it may be called while an answer is still streaming from this model: the answer's
-        context, and its KV cache for the next question, are left as they are. A prompt longer than
-        that context gets 0.
+        Yields ``{"prompt_tokens": n, **probabilities}`` first: the model's probability (over its whole
+        vocabulary) that its reply starts with the first token of each string of ``first``. Then
+        ``choose(probabilities)`` gives the grammar to write under (None: write nothing), and the text
+        is yielded as it is written.
         """
+        import numpy as np
+        from llama_cpp import LlamaGrammar, llama_vocab_is_eog
+
+        llama = self.llama
+        with _CALL_LOCKS[id(llama)]:
+            tokens, read, logits = read_prompt(llama, system, user)
+            ids = [llama.tokenize(s.encode(), add_bos=False)[0] for s in first]
+            p = np.exp(logits[ids] - logits.max()) / np.exp(logits - logits.max()).sum()
+            probabilities = {s: (float(x) if ids.index(i) == k else 0.0)  # a first token shared is counted once
+                             for k, (s, i, x) in enumerate(zip(first, ids, p.tolist(), strict=True))}
+            yield {"prompt_tokens": read, **probabilities}
+            rules = choose(probabilities)
+            if rules is None:
+                return
+            pending = b""
+            grammar = LlamaGrammar.from_string(rules, verbose=False)
+            for n, token in enumerate(llama.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0, grammar=grammar)):
+                if llama_vocab_is_eog(llama._model.vocab, token):
+                    break
+                pending += llama.detokenize([token])
+                try:
+                    text, pending = pending.decode("utf-8"), b""
+                except UnicodeDecodeError:  # a character split over tokens
+                    continue
+                yield text
+                if n + 1 >= max_tokens:
+                    break
+
+    def judge(self, system: str, user: str, yes: str = "Yes", no: str = "No") -> tuple[float, int]:
+        """The model's probability that its reply starts with ``yes`` rather than ``no``, and the prompt tokens
+        it read: one forward pass, in a small context of its own (with its own saved system prompt), so
+        it does not disturb the answer's."""
         import numpy as np
 
         llama = load_llama(self.model_path, self.judge_ctx, self.n_batch, self.n_threads)
-        prompt = chat_prompt(llama, [{"role": _role(m), "content": str(m.content)} for m in messages])
-        tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-        if len(tokens) >= self.judge_ctx:
-            return 0.0
-        yes_id, no_id = (llama.tokenize(w.encode("utf-8"), add_bos=False)[0] for w in (yes, no))
         with _CALL_LOCKS[id(llama)]:
-            limit = min(llama.n_tokens, len(tokens) - 1)  # at least one token is read, for fresh logits
-            same = llama.input_ids[:limit] == np.asarray(tokens[:limit])
-            keep = limit if same.all() else int(np.argmin(same))  # the shared prompt prefix is not read again
-            llama.n_tokens = keep
-            llama.eval(tokens[keep:])
-            logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
-            margin = float(logits[no_id] - logits[yes_id])
-        return 1.0 / (1.0 + float(np.exp(min(margin, 50.0))))
+            _, read, logits = read_prompt(llama, system, user)
+        y, n = (llama.tokenize(w.encode(), add_bos=False)[0] for w in (yes, no))
+        return 1.0 / (1.0 + float(np.exp(min(logits[n] - logits[y], 50.0)))), read
 
     def _params(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
         return {

@@ -1,0 +1,49 @@
+"""Every threshold of the answer pipeline in one object, each with what it decides.
+
+The pipeline asks one question of a reader (:mod:`qa.answer.reader`): which of these sentences answer
+the question, and how would you put it? Everything it then decides by number is here, so readers
+(the local model, a remote model, the lexical picker) are compared on the same sets under one policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qa.settings import Settings
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds and budgets of one answer."""
+
+    # evidence: the numbered sentences the reader sees; their length sets the time to the first word
+    evidence_tokens: int = 300  # tiktoken tokens of sentences shown (titles and headings come on top)
+    evidence_sentences: int = 14  # at most this many sentences
+    same_file_decay: float = 0.85  # each further sentence of an already chosen file counts this much less
+    # a sentence's score: this share of its dense similarity to the question, the rest its lexical coverage,
+    # of which its document title and section heading carry context_weight (bench: evidence recall sweep)
+    dense_weight: float = 0.4
+    context_weight: float = 0.5
+    # nothing relevant: refuse without asking the model when the best sentence scores below this
+    min_relevance: float = 0.25
+    # the reader's probability that no sentence answers, at or above which its answer is a refusal
+    refuse_at: float = 0.5
+    # the reader's judge (the local model's P(Yes) that a quote answers the question) must reach this for the
+    # quote to stand; readers that cannot judge leave the grounding checks alone to decide
+    judge_at: float = 0.5
+    # a claim in the reader's own words stands when its quotes hold all its names and figures and this
+    # share of its other content words (the words it adds to the question); else the sentence itself is quoted
+    min_support: float = 0.5
+    name_similarity: float = 88.0  # rapidfuzz ratio at which two spellings are one name (Balochistan/Baluchistan)
+    # another file's sentence giving a figure the answer lacks, scoring at least this share of the best cited
+    # sentence's score, is quoted as another account (at most max_accounts of them)
+    account_ratio: float = 0.9
+    max_accounts: int = 2
+    answer_tokens: int = 80  # what the reader may write
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Policy:
+        """The policy with the settings' overrides applied."""
+        return cls(evidence_tokens=s.evidence_tokens, evidence_sentences=s.evidence_sentences,
+                   refuse_at=s.refuse_at if s.refuse_at >= 0 else cls.refuse_at,
+                   judge_at=s.judge_at if s.judge_at >= 0 else cls.judge_at, answer_tokens=s.max_answer_tokens)
