@@ -250,7 +250,7 @@ def test_eval_all_fails_when_a_gated_corpus_breaks_its_bounds(tmp_path, scripted
     registry = _registry(tmp_path, pass_min=1.01)
     assert scripted_cli(["--gated", "--registry", str(registry), "--split", "heldout", "--no-progress"]) == 1
     captured = capsys.readouterr()
-    assert "gate one: BROKEN: pass_rate = 1.000 < min 1.01" in captured.err
+    assert "gate one: BROKEN: pass_rate = 1.000 < min 1.01" in captured.out
     rows_ = json.loads((tmp_path / "eval/results/gated/summary.json").read_text())["rows"]
     assert [(r["corpus"], r["split"]) for r in rows_] == [("one", "heldout")]  # --gated: only gate = true
 

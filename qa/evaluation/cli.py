@@ -19,7 +19,7 @@ from pathlib import Path
 from qa.errors import QAError
 from qa.evaluation.columns import baseline_aggregate
 from qa.evaluation.corpora import REGISTRY, CorpusEntry, load_registry, pick
-from qa.evaluation.dataset import SPLIT_CHOICES, Item, fact_gate, load_items, select_split
+from qa.evaluation.dataset import SPLIT_CHOICES, Item
 from qa.evaluation.gate import load_thresholds, violations
 from qa.evaluation.report import markdown_table, overall_markdown, write_reports
 from qa.evaluation.runner import ItemResult, run_items
@@ -72,14 +72,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
     return {k: v for k, v in {"llm_preset": args.preset, "k": args.k}.items() if v is not None}
-
-
-def _checked_items(entry: CorpusEntry, split: str, limit: int | None) -> list[Item]:
-    """The set's items after the fact gate (over the whole set), of ``split``, the first ``limit``."""
-    items = load_items(entry.set)
-    fact_gate(items, entry.corpus)  # before any scoring: a typo in the gold set must never pass silently
-    chosen = select_split(items, split)
-    return chosen[:limit] if limit else chosen
 
 
 def _answerers(pipeline, kind: str) -> tuple[Callable[[Item], Answer], Callable[[str], list[str]]]:  # type: ignore[no-untyped-def]
@@ -139,7 +131,7 @@ def _single_set(args: argparse.Namespace) -> int:
     qa_set = Path(args.qa_set or LEGACY_SET)
     entry = CorpusEntry(name=qa_set.stem, corpus=settings.corpus, set=qa_set, store=settings.store,
                         baseline=Path(args.baseline or LEGACY_BASELINE))
-    items = _checked_items(entry, args.split, args.limit)
+    items = entry.items(args.split, args.limit)
     if not items:
         raise QAError(f"no item of split {args.split!r} in {qa_set}")
     bounds = None if args.no_gate else load_thresholds(Path(args.thresholds or args.registry), args.pipeline, "seeds")
@@ -150,6 +142,8 @@ def _single_set(args: argparse.Namespace) -> int:
 
 def _print_single(header: str, doc: dict, out: Path, bounds: dict | None) -> int:
     print(header)
+    print(markdown_table(doc["per_split"], "split"))
+    print()
     print(markdown_table(doc["per_type"]))
     print()
     print(overall_markdown(doc["aggregate"]))
@@ -167,7 +161,7 @@ def _registered(args: argparse.Namespace) -> int:
         reason = entry.missing()
         if reason:
             raise QAError(f"corpus {entry.name}: {reason}")
-        items = _checked_items(entry, args.split, args.limit)
+        items = entry.items(args.split, args.limit)
         if not items:
             raise QAError(f"no item of split {args.split!r} in {entry.set}")
         out = Path(args.out or f"eval/results/corpora/{entry.name}")
@@ -175,7 +169,7 @@ def _registered(args: argparse.Namespace) -> int:
         return _print_single(header, doc, out, entry.bounds(args.pipeline) if entry.gate and not args.no_gate else None)
     entries = [e for e in registry.values() if e.gate or args.all]
     # every set is loaded and fact-gated before anything runs: a bad set fails the run at once (exit 2)
-    chosen = {e.name: _checked_items(e, args.split, args.limit) for e in entries if not e.missing()}
+    chosen = {e.name: e.items(args.split, args.limit) for e in entries if not e.missing()}
     out = Path(args.out or ("eval/results/all" if args.all else "eval/results/gated"))
     outcomes = []
     for e in entries:
@@ -195,6 +189,6 @@ def _registered(args: argparse.Namespace) -> int:
     print(header)
     print(write_summary(out, header, args.split, outcomes))
     for line in gate_lines(outcomes):
-        print(line, file=sys.stderr if "BROKEN" in line else sys.stdout)
+        print(line)
     print(f"\nsummary: {out}/summary.md, summary.json; per corpus: {out}/<name>/report.html")
     return 1 if any(o.broken for o in outcomes) else 0

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import QAError
+from qa.evaluation.dataset import Item, fact_gate, load_items, select_split
 from qa.evaluation.gate import Thresholds, read_toml, thresholds_of
 
 REGISTRY = Path("eval/corpora.toml")
@@ -33,6 +34,13 @@ class CorpusEntry:
         if not self.set.is_file():
             return f"question set {self.set} not found"
         return None
+
+    def items(self, split: str = "all", limit: int | None = None) -> list[Item]:
+        """The set's items after the fact gate (over the whole set), of ``split``, the first ``limit``."""
+        items = load_items(self.set)
+        fact_gate(items, self.corpus)  # before any scoring: a typo in the gold set must never pass silently
+        chosen = select_split(items, split)
+        return chosen[:limit] if limit else chosen
 
     def bounds(self, pipeline: str) -> Thresholds:
         """The thresholds of ``pipeline`` on this corpus (empty when it has none)."""
