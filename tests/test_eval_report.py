@@ -317,3 +317,16 @@ def test_report_html_renders_in_headless_chromium(tmp_path):
         finally:
             browser.close()
     assert (artifacts / "report.png").stat().st_size > 10_000
+
+
+def test_thresholds_read_from_the_registry_or_an_old_style_file(tmp_path):
+    from qa.evaluation.gate import load_thresholds, violations
+
+    old = tmp_path / "thresholds.toml"
+    old.write_text("[qa.min]\npass_rate = 0.9\n[qa.max]\nerrors = 0\n")
+    assert load_thresholds(old, "qa", "seeds") == {"min": {"pass_rate": 0.9}, "max": {"errors": 0}}
+    assert load_thresholds(ROOT / "eval" / "corpora.toml", "qa", "seeds")["max"]["phantom_citations"] == 0
+    bounds = {"min": {"pass_rate": 0.9, "refusal_recall": 0.9, "nonsense": 1}, "max": {"errors": 0}}
+    assert violations({"pass_rate": 0.8, "refusal_recall": None, "errors": 1.0}, bounds) == [
+        "pass_rate = 0.800 < min 0.9", "refusal_recall: not measured (no item of this run measures it)",
+        "nonsense: unknown metric", "errors = 1.000 > max 0"]
