@@ -114,7 +114,7 @@ def _results(refuse_unanswerable: bool) -> list[ItemResult]:
 
 
 def test_ci_gate_fails_when_refusals_are_forced_to_zero():
-    thresholds = load_thresholds(ROOT / "eval" / "thresholds.toml", "qa")
+    thresholds = load_thresholds(ROOT / "eval" / "corpora.toml", "qa", "seeds")
     assert violations(aggregate(_results(refuse_unanswerable=True)), thresholds) == []
     broken = violations(aggregate(_results(refuse_unanswerable=False)), thresholds)
     assert any(b.startswith("refusal_recall") for b in broken)

@@ -10,6 +10,9 @@ from pathlib import Path
 from qa.errors import QAError
 
 TYPES = ("single", "multi_source", "conflict", "paraphrase", "unanswerable", "multi_turn")
+SPLITS = ("dev", "heldout")
+UNSPLIT = "unsplit"  # the label of items without a ``split`` (the old sets)
+SPLIT_CHOICES = ("all", *SPLITS)
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,19 @@ class Item:
     gold: list[str]
     answerable: bool
     history: list[tuple[str, str]] = field(default_factory=list)
+    split: str | None = None
+
+    @property
+    def split_label(self) -> str:
+        """``dev``, ``heldout`` or ``unsplit``."""
+        return self.split or UNSPLIT
+
+
+def select_split(items: list[Item], split: str) -> list[Item]:
+    """The items of ``split`` (``all``: every item, split or not; ``dev``/``heldout``: only items marked so)."""
+    if split not in SPLIT_CHOICES:
+        raise QAError(f"unknown split {split!r} (choose {', '.join(SPLIT_CHOICES)})")
+    return items if split == "all" else [i for i in items if i.split == split]
 
 
 def fact_matches(fact: str, text: str) -> bool:
@@ -48,11 +64,14 @@ def load_items(path: Path) -> list[Item]:
                 id=str(d["id"]), type=str(d["type"]), question=str(d["question"]), reference=str(d["reference"]),
                 facts=[str(f) for f in d["facts"]], gold=[str(g) for g in d["gold"]], answerable=bool(d["answerable"]),
                 history=[(str(u), str(a)) for u, a in d.get("history", [])],
+                split=None if d.get("split") is None else str(d["split"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise QAError(f"{path}:{n}: malformed item ({exc})") from exc
         if item.type not in TYPES:
             raise QAError(f"{path}:{n}: item {item.id}: unknown type {item.type!r}")
+        if item.split is not None and item.split not in SPLITS:
+            raise QAError(f"{path}:{n}: item {item.id}: unknown split {item.split!r} (use {' or '.join(SPLITS)})")
         if item.id in seen:
             raise QAError(f"{path}:{n}: duplicate id {item.id}")
         seen.add(item.id)

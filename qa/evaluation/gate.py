@@ -1,36 +1,54 @@
-"""Thresholds from ``eval/thresholds.toml``; the run fails when a metric is on the wrong side."""
+"""Thresholds: the run fails when an aggregate metric is on the wrong side of its bound.
+
+Bounds live in the corpus registry (``eval/corpora.toml``: ``[NAME.qa.min]``, ``[NAME.qa.max]``,
+``[NAME.naive.max]`` ...); a file with top-level ``[qa.min]``-style tables (the old ``thresholds.toml``) still reads.
+"""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from qa.errors import QAError
 
+Thresholds = dict[str, dict[str, float]]
 
-def load_thresholds(path: Path, pipeline: str) -> dict[str, dict[str, float]]:
-    """``{"min": {...}, "max": {...}}`` for the pipeline's section of the thresholds file."""
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file, or a one-line QAError naming it."""
     if not path.is_file():
-        raise QAError(f"thresholds file not found: {path}")
+        raise QAError(f"file not found: {path}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise QAError(f"{path}: {exc}") from exc
-    section = data.get(pipeline, {})
-    return {"min": dict(section.get("min", {})), "max": dict(section.get("max", {}))}
 
 
-def violations(agg: dict[str, float], thresholds: dict[str, dict[str, float]]) -> list[str]:
+def thresholds_of(section: Mapping[str, Any], pipeline: str) -> Thresholds:
+    """``{"min": {...}, "max": {...}}`` of ``pipeline`` in a table holding ``[<pipeline>.min]``/``[<pipeline>.max]``."""
+    table = section.get(pipeline, {})
+    return {"min": dict(table.get("min", {})), "max": dict(table.get("max", {}))}
+
+
+def load_thresholds(path: Path, pipeline: str, corpus: str | None = None) -> Thresholds:
+    """The bounds of ``pipeline``: those of the registry entry ``corpus`` when the file has one, else top-level."""
+    data = read_toml(path)
+    section = data[corpus] if corpus and isinstance(data.get(corpus), dict) else data
+    return thresholds_of(section, pipeline)
+
+
+def violations(agg: Mapping[str, float | None], thresholds: Thresholds) -> list[str]:
     """Human-readable list of thresholds the aggregate metrics break (empty when all hold)."""
     out = []
-    for key, bound in thresholds.get("min", {}).items():
-        if key not in agg:
-            out.append(f"{key}: unknown metric")
-        elif agg[key] < bound:
-            out.append(f"{key} = {agg[key]:.3f} < min {bound}")
-    for key, bound in thresholds.get("max", {}).items():
-        if key not in agg:
-            out.append(f"{key}: unknown metric")
-        elif agg[key] > bound:
-            out.append(f"{key} = {agg[key]:.3f} > max {bound}")
+    for side in ("min", "max"):
+        for key, bound in thresholds.get(side, {}).items():
+            value = agg.get(key)
+            if key not in agg:
+                out.append(f"{key}: unknown metric")
+            elif value is None:
+                out.append(f"{key}: not measured (no item of this run measures it)")
+            elif (value < bound) if side == "min" else (value > bound):
+                out.append(f"{key} = {value:.3f} {'<' if side == 'min' else '>'} {side} {bound}")
     return out

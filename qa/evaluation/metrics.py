@@ -12,6 +12,14 @@ from qa.ingest.loader import load
 from qa.text import content_words, sentence_spans
 
 MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+# Document markup that leaked into an answer: Markdown images and badges, Markdown links to a URL or path,
+# HTML tags, and bare reference definitions ("[label]: https://...") at the start of a line.
+MARKUP = re.compile(
+    r"!\[|\]\((?:https?:|ftp:|mailto:|www\.|\.{0,2}/|#)"
+    r"|<(?:img|a|p|div|br)(?=[\s>/])|</\s*[a-z]"
+    r"|^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*<?(?:[a-z][a-z0-9+.-]*://|www\.|/|#)",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 def distinct(files: Sequence[str]) -> list[str]:
@@ -48,6 +56,18 @@ def ndcg_at_k(ranked: Sequence[str], gold: set[str], k: int) -> float:
 def facts_present(answer: str, facts: Sequence[str]) -> bool:
     """All required facts occur in the answer."""
     return all(fact_matches(f, answer) for f in facts)
+
+
+def conflict_account(answer: str, facts: Sequence[str], quotes: Sequence[str]) -> bool:
+    """Every account (fact) is in the answer and in the quote of at least one of the answer's citations."""
+    return bool(facts) and all(
+        fact_matches(f, answer) and any(fact_matches(f, q) for q in quotes) for f in facts
+    )
+
+
+def has_markup(text: str) -> bool:
+    """The text carries document markup (Markdown image/link/badge, HTML tag, reference definition)."""
+    return MARKUP.search(text) is not None
 
 
 def _tokens(text: str) -> list[str]:

@@ -39,14 +39,31 @@ class NaiveRAG:
                 self.chunks.append(Passage(doc.source, doc.title, d.page_content, start, start + len(d.page_content),
                                            f"{doc.source}:{start}"))
         self.vectors = embed([c.text for c in self.chunks])
-        self.chain = naive_prompt() | get_llm(settings) | StrOutputParser()
+        self.prompt = naive_prompt()
+        self.llm = get_llm(settings)
+        self.chain = self.prompt | self.llm | StrOutputParser()
 
     def ask(self, question: str, history: object = None) -> Answer:
-        """Answer like the tutorial: retrieve 4, stuff, generate; history is ignored."""
+        """Answer like the tutorial: retrieve 4, stuff, generate (streamed); history is ignored.
+
+        Timings: ``total``, ``first_token`` (the first streamed text), ``model_calls`` (1) and, when the model
+        can count them, ``prompt_tokens`` (the whole prompt it is sent).
+        """
         t0 = time.perf_counter()
         scores = self.vectors @ embed([question])[0]
         top = [self.chunks[i] for i in np.argsort(-scores)[: self.k]]
-        text = self.chain.invoke({"question": question, "context": "\n\n".join(c.text for c in top)})
+        inputs = {"question": question, "context": "\n\n".join(c.text for c in top)}
+        timings: dict[str, float] = {"model_calls": 1.0}
+        count = getattr(self.llm, "count_tokens", None)
+        if callable(count):
+            timings["prompt_tokens"] = float(count(self.prompt.format(**inputs)))
+        text = ""
+        for delta in self.chain.stream(inputs):
+            if delta and "first_token" not in timings:
+                timings["first_token"] = time.perf_counter() - t0
+            text += delta
+        timings["total"] = time.perf_counter() - t0
+        timings.setdefault("first_token", timings["total"])
         citations = [Citation(i, c.source, c.text, c.start, c.end, c.chunk_id, c.title) for i, c in enumerate(top, 1)]
         return Answer(question=question, text=text.strip(), citations=citations, refused=False, evidence=top,
-                      timings={"total": time.perf_counter() - t0})
+                      timings=timings)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.evaluation import metrics as m
-from qa.evaluation.dataset import Item
+from qa.evaluation.dataset import UNSPLIT, Item
 from qa.models import Answer
 
 K_RETRIEVAL = 5
@@ -42,6 +42,11 @@ class ItemResult:
     first_token: float | None = None
     passed: bool = False
     error: str = ""
+    split: str = UNSPLIT
+    conflict_account: bool | None = None  # answerable conflict items only
+    markup: bool = False
+    prompt_tokens: float | None = None  # Answer.timings["prompt_tokens"], when the pipeline reports it
+    model_calls: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
@@ -54,7 +59,11 @@ def score(item: Item, answer: Answer, ranked_files: list[str], corpus: Path,
     gold = set(item.gold)
     cites = [asdict(c) for c in answer.citations]
     cited = [c.source for c in answer.citations]
-    r = ItemResult(item.id, item.type, item.question, item.answerable, answer.text, answer.refused, m.distinct(cited))
+    r = ItemResult(item.id, item.type, item.question, item.answerable, answer.text, answer.refused, m.distinct(cited),
+                   split=item.split_label)
+    r.markup = m.has_markup(answer.text)
+    r.prompt_tokens = _number(answer.timings.get("prompt_tokens"))
+    r.model_calls = _number(answer.timings.get("model_calls"))
     r.phantom = m.phantom_count(cites, corpus) + sum(1 for c in answer.citations if c.n < 1 or c.n > len(cites))
     r.seconds = float(answer.timings.get("total", 0.0))
     r.first_token = answer.timings.get("first_token")
@@ -69,54 +78,91 @@ def score(item: Item, answer: Answer, ranked_files: list[str], corpus: Path,
         r.mrr = m.mrr(ranked_files, gold)
         r.ndcg = m.ndcg_at_k(ranked_files, gold, K_RETRIEVAL)
         r.passed = r.correct and r.cites_gold and set(cited) <= gold and r.phantom == 0
+        if item.type == "conflict":
+            r.conflict_account = not answer.refused and m.conflict_account(
+                answer.text, item.facts, [c.quote for c in answer.citations])
     else:
         r.passed = answer.refused and r.phantom == 0
     return r
 
 
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
 def run_items(items: list[Item], ask: Callable[[Item], Answer], rank: Callable[[str], list[str]], corpus: Path,
-              similar: Callable[[str, str], float]) -> list[ItemResult]:
-    """Answer and score every item; an exception is recorded as a failed item, never raised."""
-    results = []
-    for item in items:
+              similar: Callable[[str, str], float], label: str = "qa eval", verbose: bool = False,
+              progress: bool = True) -> list[ItemResult]:
+    """Answer and score every item; an exception is recorded as a failed item, never raised.
+
+    A progress bar on stderr shows the item id and the running pass rate; ``verbose`` adds one line per item.
+    """
+    from tqdm import tqdm
+
+    results: list[ItemResult] = []
+    bar = tqdm(items, desc=label, unit="q", file=sys.stderr, disable=not progress, dynamic_ncols=True,
+               mininterval=0.5 if sys.stderr.isatty() else 30.0)
+    for item in bar:
+        bar.set_postfix_str(item.id, refresh=False)
         t0 = time.perf_counter()
         try:
             answer = ask(item)
             result = score(item, answer, rank(item.question) if item.answerable else [], corpus, similar)
         except Exception as exc:  # noqa: BLE001 - one bad item must not end the run
-            result = ItemResult(item.id, item.type, item.question, item.answerable, error=f"{type(exc).__name__}: {exc}")
-        print(f"{item.id:<12} {'pass' if result.passed else 'FAIL'} {time.perf_counter() - t0:5.1f}s "
-              f"{'refused' if result.refused else result.answer[:70]!r}", file=sys.stderr, flush=True)
+            result = ItemResult(item.id, item.type, item.question, item.answerable, error=f"{type(exc).__name__}: {exc}",
+                                split=item.split_label)
         results.append(result)
+        passed = sum(r.passed for r in results)
+        bar.set_postfix_str(f"{item.id} pass {passed}/{len(results)} = {passed / len(results):.2f}", refresh=False)
+        if verbose:
+            line = (f"{item.id:<12} {'pass' if result.passed else 'FAIL'} {time.perf_counter() - t0:5.1f}s "
+                    f"{result.error or ('refused' if result.refused else result.answer[:70])!r}")
+            tqdm.write(line, file=sys.stderr)
+    bar.close()
     return results
 
 
-def aggregate(results: list[ItemResult]) -> dict[str, float]:
-    """Aggregate metrics over a list of item results."""
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    return m.percentile(values, q) if values else None
+
+
+def aggregate(results: list[ItemResult]) -> dict[str, float | None]:
+    """Aggregate metrics over a list of item results; ``None`` where no item measures the metric."""
     ans = [r for r in results if r.answerable]
+    unans = [r for r in results if not r.answerable]
     answered = [r for r in ans if not r.refused]
-
-    def mean(values: list[float]) -> float:
-        return sum(values) / len(values) if values else 0.0
-
-    out = {
+    conflicts = [r for r in ans if r.conflict_account is not None]
+    timed = [r for r in results if not r.error]
+    out: dict[str, float | None] = {
         "n": float(len(results)),
-        "pass_rate": mean([float(r.passed) for r in results]),
-        "answer_correct": mean([float(r.correct) for r in ans]),
-        "correct_with_gold_citation": mean([float(r.correct and r.cites_gold) for r in ans]),
-        "token_f1": mean([r.f1 for r in ans]),
-        "citation_precision": mean([r.cite_precision for r in answered]),
-        "citation_recall": mean([r.cite_recall for r in answered]),
-        "grounded": mean([r.grounded for r in answered]),
+        "pass_rate": _mean([float(r.passed) for r in results]),
+        "answer_correct": _mean([float(r.correct) for r in ans]),
+        "correct_with_gold_citation": _mean([float(r.correct and r.cites_gold) for r in ans]),
+        "token_f1": _mean([r.f1 for r in ans]),
+        "citation_precision": _mean([r.cite_precision for r in answered]),
+        "citation_recall": _mean([r.cite_recall for r in answered]),
+        "grounded": _mean([r.grounded for r in answered]),
         "phantom_citations": float(sum(r.phantom for r in results)),
-        "hit_at_5": mean([r.hit for r in ans]),
-        "recall_at_5": mean([r.recall_k for r in ans]),
-        "mrr": mean([r.mrr for r in ans]),
-        "ndcg_at_5": mean([r.ndcg for r in ans]),
-        "latency_p50": m.percentile([r.seconds for r in results], 0.5),
-        "latency_p95": m.percentile([r.seconds for r in results], 0.95),
-        "first_token_p50": m.percentile([r.first_token for r in results if r.first_token is not None], 0.5),
+        "conflict_accounts": _mean([float(bool(r.conflict_account)) for r in conflicts]),
+        "markup_answers": float(sum(r.markup for r in results)),
+        "hit_at_5": _mean([r.hit for r in ans]),
+        "recall_at_5": _mean([r.recall_k for r in ans]),
+        "mrr": _mean([r.mrr for r in ans]),
+        "ndcg_at_5": _mean([r.ndcg for r in ans]),
+        "latency_p50": _pct([r.seconds for r in timed], 0.5),
+        "latency_p95": _pct([r.seconds for r in timed], 0.95),
+        "first_token_p50": _pct([r.first_token for r in timed if r.first_token is not None], 0.5),
+        "first_token_p95": _pct([r.first_token for r in timed if r.first_token is not None], 0.95),
+        "prompt_tokens": _mean([r.prompt_tokens for r in results if r.prompt_tokens is not None]),
+        "model_calls": _mean([r.model_calls for r in results if r.model_calls is not None]),
         "errors": float(sum(1 for r in results if r.error)),
     }
-    out.update(m.refusal_scores([r.refused for r in results], [r.answerable for r in results]))
+    refusals = m.refusal_scores([r.refused for r in results], [r.answerable for r in results])
+    out["refusal_precision"] = refusals["refusal_precision"] if any(r.refused for r in results) else None
+    out["refusal_recall"] = refusals["refusal_recall"] if unans else None
+    out["false_refusal"] = refusals["false_refusal"] if ans else None
     return out

@@ -1,0 +1,66 @@
+"""bench.latency's arithmetic and table on fixed numbers (no timing is measured here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bench.latency import HostSpeed, main, markdown, ratio, results_entry, stats
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = [{"total": 4.0, "first_token": 2.0, "prompt_tokens": 300.0, "model_calls": 2.0},
+        {"total": 6.0, "first_token": 3.0, "prompt_tokens": 500.0, "model_calls": 1.0},
+        {"total": 10.0, "first_token": 5.0, "prompt_tokens": 400.0, "model_calls": 3.0}]
+TUTORIAL = [{"total": 8.0, "first_token": 4.0, "prompt_tokens": 1000.0, "model_calls": 1.0},
+            {"total": 12.0, "first_token": 6.0, "prompt_tokens": 1200.0, "model_calls": 1.0},
+            {"total": 20.0, "first_token": 10.0, "prompt_tokens": 1100.0, "model_calls": 1.0}]
+
+
+def test_host_speed_is_the_mean_of_both_measures_and_normalises_to_40_tok_s():
+    host = HostSpeed(read_start=90.0, read_end=70.0, write_start=10.0, write_end=12.0)
+    assert host.read == 80.0 and host.write == 11.0
+    assert host.factor == 2.0  # a host reading 80 tok/s is twice as fast as the 40 tok/s reference
+
+
+def test_stats_take_percentiles_and_means_of_the_timings():
+    s = stats("qa", OURS)
+    assert (s.n, s.prompt_tokens, s.model_calls) == (3, 400.0, 2.0)
+    assert (s.first_p50, s.first_p95, s.whole_p50, s.whole_p95) == (3.0, 5.0, 6.0, 10.0)
+    bare = stats("x", [{"total": 2.0}, {"total": 4.0}])
+    assert bare.prompt_tokens is None and bare.model_calls is None and bare.first_p50 == 2.0  # first text = whole
+    assert ratio(3.0, 6.0) == 0.5 and ratio(1.0, 0.0) is None
+
+
+def test_the_table_shows_raw_normalised_and_ratios():
+    host = HostSpeed(90.0, 70.0, 10.0, 12.0)
+    text = markdown(host, stats("qa", OURS), stats("naive (LangChain tutorial)", TUTORIAL))
+    assert text.startswith("Host: reads 80 prompt tok/s (start 90, end 70), writes 11.0 tok/s (start 10.0, end 12.0)")
+    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in text.splitlines() if line.startswith("| ")]
+    rows = {row[0]: row[1:] for row in cells}
+    # answers, prompt tok, calls, first raw, whole raw, first @40, whole @40 (x 2: this host reads twice as fast)
+    assert rows["qa"] == ["3", "400", "2.0", "3.00 / 5.00", "6.00 / 10.00", "6.00 / 10.00", "12.00 / 20.00"]
+    assert rows["naive (LangChain tutorial)"] == ["3", "1100", "1.0", "6.00 / 10.00", "12.00 / 20.00", "12.00 / 20.00",
+                                                  "24.00 / 40.00"]
+    assert rows["qa / naive (LangChain tutorial)"] == ["", "0.36x", "", "0.50x / 0.50x", "0.50x / 0.50x",
+                                                       "0.50x / 0.50x", "0.50x / 0.50x"]
+
+
+def test_results_entry_is_dated_and_names_the_command():
+    entry = results_entry(dt.datetime(2026, 11, 25, 9, 30), "python -m bench.latency --limit 2", "preset smollm2", "T")
+    assert entry.startswith("\n## Latency, 2026-11-25 09:30 (bench.latency)\n")
+    assert "`python -m bench.latency --limit 2` (preset smollm2)" in entry and entry.endswith("T\n")
+
+
+def test_an_unknown_corpus_is_a_one_line_error(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    assert main(["--corpus", "nope", "--no-append"]) == 2
+    assert capsys.readouterr().err.strip().startswith("bench.latency: error: unknown corpus 'nope'")
+
+
+@pytest.mark.parametrize("argv", [["--corpus", "news"], ["--corpus", "seeds", "--split", "dev"]])
+def test_a_missing_corpus_or_an_empty_split_is_an_error(monkeypatch, capsys, argv):
+    monkeypatch.chdir(ROOT)
+    assert main([*argv, "--no-append"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
