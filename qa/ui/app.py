@@ -22,7 +22,7 @@ from qa.components.llm import backend_label  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 from qa.ingest.loader import SUFFIXES  # noqa: E402
 from qa.models import Answer  # noqa: E402
-from qa.ui.documents import add_file, import_folder, import_roots, remove_file, safe_upload_name  # noqa: E402,F401
+from qa.ui.documents import add_file, import_folder, import_roots, remove_file  # noqa: E402
 from qa.ui.gate import Busy, Gate  # noqa: E402
 from qa.ui.render import (  # noqa: E402
     CSS,
