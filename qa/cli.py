@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--share", choices=["on", "off"], default="off")
+    p.add_argument("--no-auth", action="store_true",
+                   help="serve beyond loopback without a login (otherwise QA_UI_USER and QA_UI_PASSWORD are required)")
     _settings_args(p)
     return parser
 
@@ -111,9 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ask":
             return _ask(args)
         if args.command == "ui":
+            from qa.ui.access import ui_login
+
+            auth = ui_login(args.host, args.share == "on", args.no_auth)  # before anything is loaded or bound
             from qa.ui.app import serve
 
-            return serve(args.host, args.port, args.share == "on", **_overrides(args))
+            return serve(args.host, args.port, args.share == "on", auth, **_overrides(args))
     except QAError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 2

@@ -41,6 +41,11 @@ ENV_VARS = {
     "QA_READER": "reader",
     "QA_REFUSE_AT": "refuse_at",
     "QA_JUDGE_AT": "judge_at",
+    "QA_IMPORT_ROOTS": "import_roots",
+    "QA_UPLOAD_MAX_MB": "upload_max_mb",
+    "QA_UI_USER_ANSWERS": "ui_user_answers",
+    "QA_UI_QUEUE_SIZE": "ui_queue_size",
+    "QA_UI_CONCURRENT_ANSWERS": "ui_concurrent_answers",
 }
 
 
@@ -81,6 +86,16 @@ class Settings:
     refuse_at: float = -1.0
     # the model's P(Yes) that a quote answers the question, below which the claim is dropped; -1 = the policy's
     judge_at: float = -1.0
+    # UI (qa/ui): folders the UI may copy documents from, os.pathsep-separated; empty = no folder import
+    import_roots: str = ""
+    # UI: largest accepted upload in MiB (the loader itself skips files over 20 MiB)
+    upload_max_mb: float = 20.0
+    # UI: answers one user (login name + client address) may have in flight (waiting or running)
+    ui_user_answers: int = 1
+    # UI: answers in flight (waiting or running) across all users; more get "Busy: N questions ahead"
+    ui_queue_size: int = 8
+    # UI: answers generated at the same time (a local model runs one at a time anyway)
+    ui_concurrent_answers: int = 1
 
     def replace(self, **overrides: Any) -> Settings:
         """Return a copy with ``overrides`` applied (unknown names are an error)."""
@@ -119,6 +134,8 @@ def _validated(s: Settings) -> Settings:
         raise QAError(f"QA_READER must be one of {', '.join(READERS)}, not {s.reader!r}")
     if s.k < 1 or s.evidence_sentences < 1:
         raise QAError("k and evidence_sentences must be at least 1")
+    if min(s.ui_user_answers, s.ui_queue_size, s.ui_concurrent_answers) < 1 or s.upload_max_mb <= 0:
+        raise QAError("QA_UI_USER_ANSWERS, QA_UI_QUEUE_SIZE, QA_UI_CONCURRENT_ANSWERS and QA_UPLOAD_MAX_MB must be positive")
     return s
 
 

@@ -1,139 +1,109 @@
-"""The Gradio UI: rendering units, the gradio_client API, and a real headless Chromium session."""
+"""The Gradio UI: rendering units, and the real app with the small model through gradio_client and Chromium.
+
+The other UI tests: test_ui_chat.py (per-answer sources, export, busy), test_ui_security.py (login,
+uploads, folder import, removal).
+"""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from ui_support import CHROMIUM, CODENAME_Q, ask_in_browser, chromium_page, screenshot, served
 
 from qa.models import Answer, Citation, Passage
-from qa.ui.app import build_app, safe_upload_name
-from qa.ui.render import linked_answer, sources_html
-
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CODENAME_Q = "What was the code name of Pakistan's retaliatory operation?"
-
+from qa.ui.render import chat_markdown, copy_text, linked_answer, sources_html
 
 QUOTE = "A number of terrorists were killed during the operation – codenamed ‘Marg Bar Sarmachar'"
 
 
-def _answer(text_in_doc: str = QUOTE) -> Answer:
+@dataclass(frozen=True)
+class PagedCitation(Citation):
+    """A citation of a paged format (PDF), as the ingest branch adds ``page``."""
+
+    page: int | None = None
+
+
+def _answer(text_in_doc: str = QUOTE, page: int | None = None) -> Answer:
     passage = Passage("004_df5bf45f4cf73b0f.txt", "Pak launches strikes", "Before. " + text_in_doc + " <script>x</script>",
                       100, 100 + len("Before. " + text_in_doc + " <script>x</script>"), "004:100", 0.9)
     start = 100 + len("Before. ")
-    cite = Citation(1, passage.source, text_in_doc, start, start + len(text_in_doc), passage.chunk_id, passage.title)
+    cite = PagedCitation(1, passage.source, text_in_doc, start, start + len(text_in_doc), passage.chunk_id, passage.title,
+                         page=page)
     return Answer("q", "It was codenamed Marg Bar Sarmachar [1].", [cite], False, [passage])
 
 
 def test_sources_panel_shows_file_title_and_highlighted_quote_escaped():
     html = sources_html(_answer(), show_evidence=True)
     assert "004_df5bf45f4cf73b0f.txt" in html and "Pak launches strikes" in html
-    assert "<mark>A number of terrorists" in html and "id='src-1'" in html
+    assert "<mark>A number of terrorists" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "score 0.900" in html
+    assert "p. " not in html
 
 
-def test_answer_markers_link_to_sources_and_refusals_look_different():
-    assert "(#src-1)" in linked_answer(_answer())
+def test_each_answer_links_to_its_own_sources_block_and_refusals_look_different():
+    first, second = linked_answer(_answer(), "m1"), linked_answer(_answer("Before the strikes"), "m3")
+    assert "(#src-m1-1)" in first and "id='src-m1-1'" in first and "<details class='qa-msg-sources'>" in first
+    assert "(#src-m3-1)" in second and "src-m1-1" not in second
+    assert "<script>" not in first
+    block = first.split("\n\n", 1)[1]
+    assert "\n" not in block, "a newline would end the HTML block inside the chat's Markdown"
     refusal = Answer("q", "The sources do not say.", refused=True, reason="Nothing relevant.")
-    assert "do not say" in linked_answer(refusal) and "(#src-" not in linked_answer(refusal)
+    assert "do not say" in linked_answer(refusal) and "#src-" not in linked_answer(refusal)
     assert "qa-refusal" in sources_html(refusal)
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("notes.txt", "notes.txt"), ("../../etc/passwd", None), ("..\\..\\evil.md", "evil.md"),
-    (".hidden.txt", None), ("page.html", "page.html"), ("run.sh", None), ("a/b/c.md", "c.md"),
-])
-def test_upload_names_stay_inside_the_corpus(name, expected):
-    assert safe_upload_name(name) == expected
+def test_page_numbers_appear_in_the_sources_when_set():
+    answer = _answer(page=7)
+    assert "p. 7" in sources_html(answer) and "p. 7" in linked_answer(answer, "m1")
+    assert "004_df5bf45f4cf73b0f.txt, p. 7" in copy_text(answer)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_chat_exports_as_markdown_with_numbered_sources():
+    refusal = Answer("q2", "The sources do not say.", refused=True, reason="Nothing relevant.")
+    md = chat_markdown([("What was it codenamed?", _answer(page=3)), ("Who won?", refusal)], when=0)
+    assert md.startswith("# qa chat, exported ")
+    assert "## Question 1\n\nWhat was it codenamed?" in md and "## Question 2\n\nWho won?" in md
+    assert "It was codenamed Marg Bar Sarmachar [1]." in md
+    assert f'- [1] 004_df5bf45f4cf73b0f.txt, p. 3 — "{QUOTE}"' in md
+    assert "The sources do not say. (Nothing relevant.)" in md
 
 
+# ---- the real app with the real small model: only the UI's behaviour is asserted, not the answer's quality ----
 @pytest.fixture(scope="module")
-def running_app(tmp_path_factory):
-    """The app on a free loopback port, over a copy of the seeds, with the default model."""
-    base = tmp_path_factory.mktemp("ui")
-    corpus = base / "corpus"
-    shutil.copytree(ROOT / "seeds", corpus)
-    overrides = {"corpus": str(corpus), "store": str(base / "store"), "llm_preset": "qwen1.5b"}
-    from qa.api import get_pipeline
+def small_model_app(tmp_path_factory):
+    from qa.components.llm import get_llm
+    from qa.settings import load_settings
 
-    get_pipeline(**overrides).ensure_index()
-    app = build_app(**overrides)
-    port = _free_port()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
+    with served(tmp_path_factory.mktemp("ui"), get_llm(load_settings(llm_preset="smollm2"))) as (url, pipeline):
+        yield url, pipeline.settings.corpus
 
 
-def test_gradio_client_named_endpoint(running_app):
+@pytest.mark.llm
+def test_gradio_client_named_endpoint(small_model_app):
     from gradio_client import Client
 
-    client = Client(running_app, verbose=False)
+    url, corpus = small_model_app
+    client = Client(url, verbose=False)
     result = client.predict(CODENAME_Q, "[]", api_name="/ask")
     assert set(result) >= {"text", "refused", "citations"}
-    assert not result["refused"] and "Marg Bar Sarmachar" in result["text"]
-    assert result["citations"][0]["source"] == "004_df5bf45f4cf73b0f.txt"
+    for c in result["citations"]:  # whatever the small model says, each quote is the file's exact text
+        assert (corpus / c["source"]).read_text(encoding="utf-8")[c["start"]:c["end"]] == c["quote"]
+        assert c["page"] is None
     bad = client.predict("   ", "[]", api_name="/ask")
     assert bad["error"] == "question is empty"
 
 
-def test_a_second_user_is_served_while_an_answer_is_generated(running_app):
-    from gradio_client import Client
-
-    first, second = Client(running_app, verbose=False), Client(running_app, verbose=False)
-    job = first.submit("Who offered to mediate between Iran and Pakistan?", "[]", api_name="/ask")
-    for _ in range(6000):  # wait (bounded) until the first answer is being generated
-        if job.status().code.name not in ("STARTING", "JOINING_QUEUE", "QUEUE"):
-            break
-        time.sleep(0.01)
-    quick = second.predict("", "[]", api_name="/ask")  # needs no model: answered at once
-    assert quick["error"] == "question is empty"
-    assert not job.done(), "the second user had to wait for the first answer"
-    assert set(job.result()) >= {"text", "citations"}
-
-
+@pytest.mark.llm
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)")
-def test_browser_chat_streams_cites_and_follows_up(running_app, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=args)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(running_app)
-        box = page.locator("#qa-question textarea")
-        box.fill(CODENAME_Q)
-        box.press("Enter")
-        sources = page.locator("#qa-sources")
-        sources.locator(".qa-cite").first.wait_for(timeout=120_000)
-        assert "004_df5bf45f4cf73b0f.txt" in sources.inner_text()
-        assert "Marg Bar Sarmachar" in sources.locator("mark").first.inner_text()
-        bot = page.locator("#qa-chat .message.bot, #qa-chat [data-testid='bot']")
-        assert "Marg Bar Sarmachar" in bot.last.inner_text()
-        # a follow-up that only makes sense with the history
-        box.fill("Which province of Iran did it target?")
-        box.press("Enter")
-        page.wait_for_function(
-            "() => { const t = document.querySelector('#qa-chat').innerText;"
-            " return t.includes('Which province') && !t.includes('▌') && !t.includes('Searching the documents')"
-            " && !t.includes('processing'); }", timeout=120_000)
-        follow = bot.last.inner_text()
-        assert follow.strip()
-        shot = tmp_path / "ui.png"
-        page.screenshot(path=str(shot), full_page=True)
-        artifacts = ROOT / "tests" / "artifacts"
-        artifacts.mkdir(exist_ok=True)
-        shutil.copyfile(shot, artifacts / "ui.png")
-        browser.close()
+def test_browser_chat_with_the_small_model_answers_or_refuses_and_follows_up(small_model_app):
+    with chromium_page(small_model_app[0]) as page:
+        first = ask_in_browser(page, CODENAME_Q, 0)
+        text = first.inner_text()
+        assert "Sources (" in text or "The sources do not say" in text
+        follow = ask_in_browser(page, "Which province of Iran did it target?", 1)
+        assert follow.inner_text().strip()
+        screenshot(page, "ui.png")

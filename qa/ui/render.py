@@ -14,12 +14,45 @@ from qa.models import Answer, Citation, Passage
 MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
-def linked_answer(answer: Answer) -> str:
-    """Chat Markdown for an answer: markers link to the sources panel; refusals look different."""
+def linked_answer(answer: Answer, msg_id: str = "m") -> str:
+    """Chat Markdown for an answer: markers link to the answer's own sources, shown in a collapsible block
+    under it (ids ``src-<msg_id>-<n>``, unique per message); refusals look different."""
     if answer.refused:
         return f"> ⚠️ **The sources do not say.**\n>\n> {_md_escape(answer.reason or 'No supporting passage was found.')}"
-    body = _md_escape(answer.text)
-    return MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#src-{m.group(1)})", body.replace("\\[", "[").replace("\\]", "]"))
+    body = _md_escape(answer.text).replace("\\[", "[").replace("\\]", "]")
+    body = MARKER.sub(lambda m: f"[\\[{m.group(1)}\\]](#src-{msg_id}-{m.group(1)})", body)
+    return f"{body}\n\n{message_sources(answer, msg_id)}" if answer.citations else body
+
+
+def page_label(c: Citation | Passage) -> str:
+    """``p. N`` for a paged source (PDF), else empty."""
+    page = getattr(c, "page", None)
+    return f"p. {page}" if page else ""
+
+
+def _passage_of(answer: Answer, c: Citation) -> Passage | None:
+    return next((p for p in answer.evidence if p.source == c.source and p.start <= c.start and c.end <= p.end), None)
+
+
+def _cite_head(c: Citation) -> str:
+    page = page_label(c)
+    return (f"<b>[{c.n}]</b> <code>{html.escape(c.source)}</code>" + (f" · {page}" if page else "")
+            + (f" — <i>{html.escape(c.title)}</i>" if c.title else ""))
+
+
+def message_sources(answer: Answer, msg_id: str) -> str:
+    """One answer's numbered sources as a collapsible HTML block (one line: no blank line may end it)."""
+    items = "".join(
+        f"<div class='qa-cite' id='src-{msg_id}-{c.n}'><div class='qa-cite-head'>{_cite_head(c)}</div>"
+        f"<div class='qa-passage'>{_one_line(_highlight(_passage_of(answer, c), c))}</div></div>"
+        for c in answer.citations
+    )
+    n = len(answer.citations)
+    return f"<details class='qa-msg-sources'><summary>Sources ({n})</summary>{items}</details>"
+
+
+def _one_line(fragment: str) -> str:
+    return re.sub(r"\s+", " ", fragment).strip()
 
 
 def _md_escape(text: str) -> str:
@@ -37,35 +70,55 @@ def _highlight(passage: Passage | None, c: Citation) -> str:
 
 
 def sources_html(answer: Answer | None, show_evidence: bool = False) -> str:
-    """The sources panel: each citation with file, title and the quote highlighted in its passage."""
+    """The sources panel: each citation with file, page, title and the quote highlighted in its passage."""
     if answer is None:
         return "<div class='qa-sources qa-empty'>Sources of the answer appear here.</div>"
     parts = ["<div class='qa-sources'>"]
     if answer.refused:
         parts.append(f"<div class='qa-refusal'><b>No answer:</b> {html.escape(answer.reason or 'nothing relevant')}</div>")
     for c in answer.citations:
-        passage = next((p for p in answer.evidence if p.source == c.source and p.start <= c.start and c.end <= p.end),
-                       None)
         parts.append(
-            f"<div class='qa-cite' id='src-{c.n}'><div class='qa-cite-head'><b>[{c.n}]</b> "
-            f"<code>{html.escape(c.source)}</code> — <i>{html.escape(c.title)}</i></div>"
-            f"<div class='qa-passage'>{_highlight(passage, c)}</div></div>"
+            f"<div class='qa-cite' id='side-{c.n}'><div class='qa-cite-head'>{_cite_head(c)}</div>"
+            f"<div class='qa-passage'>{_highlight(_passage_of(answer, c), c)}</div></div>"
         )
     if show_evidence and answer.evidence:
         parts.append("<details open><summary>All retrieved evidence</summary><ol>")
         for p in answer.evidence:
-            parts.append(f"<li><code>{html.escape(p.source)}</code> score {p.score:.3f}: {html.escape(p.text)}</li>")
+            page = page_label(p)
+            parts.append(f"<li><code>{html.escape(p.source)}</code>{' · ' + page if page else ''} score {p.score:.3f}: "
+                         f"{html.escape(p.text)}</li>")
         parts.append("</ol></details>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def _source_line(c: Citation) -> str:
+    page = page_label(c)
+    quote = re.sub(r"\s+", " ", c.quote).strip()
+    return f'[{c.n}] {c.source}{", " + page if page else ""} — "{quote}"'
 
 
 def copy_text(answer: Answer | None) -> str:
     """The answer with its citations as plain text, for copying."""
     if answer is None:
         return ""
-    lines = [answer.text]
-    lines += [f'[{c.n}] {c.source} — "{c.quote}"' for c in answer.citations]
+    return "\n".join([answer.text, *(_source_line(c) for c in answer.citations)])
+
+
+def chat_markdown(turns: list[tuple[str, Answer]], when: float | None = None) -> str:
+    """The chat as Markdown: each question, each answer with its [n] markers, and its numbered sources."""
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(when if when is not None else time.time()))
+    lines = [f"# qa chat, exported {stamp}", ""]
+    for i, (question, answer) in enumerate(turns, 1):
+        lines += [f"## Question {i}", "", question.strip(), "", "### Answer", ""]
+        if answer.refused:
+            lines += [answer.text.strip() + (f" ({answer.reason})" if answer.reason else ""), ""]
+            continue
+        lines += [answer.text.strip(), ""]
+        if answer.citations:
+            lines += ["Sources:", ""]
+            lines += [f"- {_source_line(c)}" for c in answer.citations]
+            lines.append("")
     return "\n".join(lines)
 
 
@@ -80,4 +133,23 @@ CSS = """
 .qa-cite { border-left: 3px solid #3b82f6; padding: 4px 8px; margin: 6px 0; }
 .qa-passage mark { background: #fde68a; padding: 0 2px; }
 .qa-refusal { border-left: 3px solid #f59e0b; background: #fffbeb; padding: 6px 8px; }
+.qa-msg-sources { margin-top: 6px; font-size: 0.9em; }
+.qa-msg-sources .qa-cite.qa-active { background: #dbeafe; }
 """
+
+# Clicking [n] in any answer opens that answer's own sources block and highlights its n-th quote.
+HEAD = """<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest("a[href*='#src-']");
+  if (!link) return;
+  event.preventDefault();
+  const id = link.getAttribute("href").split("#").pop();
+  const target = document.getElementById(id);
+  if (!target) return;
+  const block = target.closest("details");
+  if (block) block.open = true;
+  document.querySelectorAll(".qa-cite.qa-active").forEach((el) => el.classList.remove("qa-active"));
+  target.classList.add("qa-active");
+  target.scrollIntoView({block: "nearest"});
+}, true);
+</script>"""
