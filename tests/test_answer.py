@@ -14,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from qa.answer.citations import marked
-from qa.answer.grounding import Grounder, unknown_names
+from qa.answer.grounding import Grounder
 from qa.answer.pipeline import MODEL_DECLINED, NOTHING_RELEVANT, UNVERIFIED, Pipeline
 from qa.answer.policy import Policy
 from qa.answer.reader import claims, grammar
@@ -83,6 +83,7 @@ def test_the_model_declining_is_a_plain_refusal(seed_pipeline):
     "The passage is not about who offered to mediate, but rather about the strikes [1].",
     "The context does not say who offered to mediate [2].",
     "There is no mention of a mediator in the sentences [1].",
+    "None [3].",
 ])
 def test_a_meta_answer_about_the_passages_is_never_shown_as_a_claim(seed_pipeline, reply):
     answer = _ask(seed_pipeline, reply, "Who offered to mediate between Iran and Pakistan?")
@@ -92,11 +93,6 @@ def test_a_meta_answer_about_the_passages_is_never_shown_as_a_claim(seed_pipelin
 def test_an_off_topic_question_is_refused_without_the_model(seed_pipeline):
     answer = _ask(seed_pipeline, "Marg Bar Sarmachar [1].", "zxqv blorf wibble?")
     assert answer.refused and answer.reason == NOTHING_RELEVANT and answer.timings["model_calls"] == 0
-
-
-def test_a_question_about_someone_no_document_mentions_is_refused_without_the_model(seed_pipeline):
-    answer = _ask(seed_pipeline, "Marg Bar Sarmachar [1].", "What did Angela Merkel say about the strikes?")
-    assert answer.refused and "merkel" in answer.reason.lower() and answer.timings["model_calls"] == 0
 
 
 def test_an_unverifiable_draft_is_refused_as_such(seed_pipeline):
@@ -165,9 +161,10 @@ def test_a_name_the_question_gives_may_stand_in_the_passage_around_the_quote():
     assert alone.claim("Jilani insisted on the right to respond.", alone.evidence).text == "He insisted on the right to respond."
 
 
-def test_a_claim_that_only_restates_the_question_is_no_answer():
+def test_a_claim_that_only_restates_the_question_points_at_its_sentence_which_is_quoted_instead():
     g = _grounder("Who chaired the meeting of the committee?", "The committee met on Friday.")
-    assert g.claim("The meeting of the committee was chaired.", g.evidence) is None
+    assert g.claim("The meeting of the committee was chaired.", g.evidence).text == "The committee met on Friday."
+    assert g.claim("The meeting of the committee was chaired by [1].", []) is None  # points nowhere
 
 
 def test_another_file_giving_a_different_figure_is_quoted_as_another_account():
@@ -178,14 +175,6 @@ def test_another_file_giving_a_different_figure_is_quoted_as_another_account():
     accounts = g.accounts()
     assert [x.quotes for x in accounts] == [[b]] and accounts[0].prefix == "Another account: "
     assert "seven" in g.say(accounts[0])
-
-
-def test_names_no_document_uses_are_found_in_any_spelling():
-    vocabulary = {"pakistan", "iran", "balochistan", "jilani"}
-    assert unknown_names("Did Pakistan and Iran talk?", vocabulary, Policy()) == []
-    assert unknown_names("What did Baluchistan's governor say?", vocabulary, Policy()) == []
-    assert unknown_names("What did Angela Merkel say?", vocabulary, Policy()) == ["angela", "merkel"]
-    assert unknown_names("Describe what Jilani said.", vocabulary, Policy()) == []  # the opening word is no name
 
 
 # ---- the reader's format -------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ The reader picks sentences and words an answer; the code keeps only what is cert
 the reader's words stands when the sentences it cites hold every name and figure in it and most of
 the words it adds to the question; it is cited to the fewest chosen sentences that do. Failing
 that, the chosen sentence itself is quoted. A claim about the evidence rather than the subject
-("the passage does not say ...") is a decline, never an answer; so is an unbacked claim that
-negates. Every citation is the exact indexed text of the sentence it numbers.
+("the sentences say ...") is never shown: the sentence it comes from is; a claim that negates where
+its quote does not ("the passage does not say ...") is a decline. Every citation is the exact indexed
+text of the sentence it numbers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from qa.answer.citations import Citations, marked
 from qa.answer.policy import Policy
@@ -41,14 +42,6 @@ class Backed:
     text: str
     quotes: list[Passage]
     prefix: str = ""  # "Another account: " for a quoted sentence that adds to the answer
-
-
-def unknown_names(question: str, vocabulary: set[str], policy: Policy) -> list[str]:
-    """Names the question gives (capitalised past its first word) that no document uses, in any spelling:
-    no sentence can be about them."""
-    rest = question.split(None, 1)[1] if len(question.split(None, 1)) > 1 else ""
-    return sorted(n for n in names(rest) if len(n) >= 3 and not n.isdigit() and n not in vocabulary
-                  and process.extractOne(n, vocabulary, scorer=fuzz.ratio, score_cutoff=policy.name_similarity) is None)
 
 
 class Grounder:
@@ -79,21 +72,29 @@ class Grounder:
         around = set(words(" ".join(self.chunks.get(p.chunk_id, "") for p in quotes))) & set(words(self.question))
         return _names_held(claim, have | around, self.policy)
 
-    def declines(self, claim: str, quotes: list[Passage]) -> bool:
-        """True if ``claim`` talks about the evidence, or negates what its quotes do not."""
+    def about_evidence(self, claim: str, quotes: list[Passage]) -> bool:
+        """True if ``claim`` names the evidence ("the sentences say ...") where its quotes do not."""
         have = set(words(" ".join(p.text for p in quotes)))
-        said = [w for w in words(claim) if w not in have]
-        return any(stem(w) in ABOUT_EVIDENCE for w in said) or any(w in NEGATIONS or w.endswith("n't") for w in said)
+        return any(stem(w) in ABOUT_EVIDENCE for w in words(claim) if w not in have)
+
+    def declines(self, claim: str, quotes: list[Passage]) -> bool:
+        """True if ``claim`` says there is no answer: it negates where its quotes do not."""
+        have = set(words(" ".join(p.text for p in quotes)))
+        return any(w in NEGATIONS or w.endswith("n't") for w in words(claim) if w not in have)
 
     def claim(self, sentence: str, cited: list[Passage]) -> Backed | None:
         """``sentence`` of the reader's answer with the sentences that back it, or None.
 
         It is backed by the fewest of the sentences it cites that hold it, else by another evidence sentence
-        that does (the model misnumbered). If its names, figures or words stray but the words it adds come
-        from one sentence, that sentence is quoted instead. A sentence about the evidence is a decline.
+        that does (the model misnumbered). Else, when its words come from a sentence but its names, figures
+        or wording stray, when it only points at a sentence ("the option is [5]"), or when it talks about the
+        evidence ("the sentences say that ..."), the sentence it comes from is quoted instead. A claim that
+        says there is no answer is a decline.
         """
         self.stats["claims"] += 1
-        if not sentence.strip(" .") or any(stem(w) in ABOUT_EVIDENCE for w in words(sentence)):
+        if not sentence.strip(" ."):
+            return None
+        if self.declines(sentence, cited):
             self.stats["declined"] += 1
             return None
         groups = [[p] for p in cited] + [list(pair) for pair in combinations(cited, 2)]
@@ -101,14 +102,16 @@ class Grounder:
         groups += [[p] for p in self.evidence if p not in cited]
         shares = [self.share(sentence, g) for g in groups]
         backed = [i for i, g in enumerate(groups) if shares[i] >= self.policy.min_support and self.holds(sentence, g)]
-        if backed:
+        if backed and not self.about_evidence(sentence, groups[backed[0]]):
             best = max(backed, key=lambda i: (i < own, shares[i], -len(groups[i]), -i))
             self.stats["kept" if best < own else "repaired"] += 1
             return Backed(sentence, groups[best])
-        singles = [i for i, g in enumerate(groups) if len(g) == 1 and shares[i] >= self.policy.min_support]
-        if singles and not self.declines(sentence, groups[singles[0]]):  # the model's words strayed, not its source
+        pointed = cited[:1] if cited and not set(terms(sentence)) - set(terms(self.question)) else []
+        singles = [g for i, g in enumerate(groups) if len(g) == 1 and shares[i] >= self.policy.min_quote_share]
+        source = pointed or (singles[0] if singles else [])
+        if source:
             self.stats["quoted"] += 1
-            return Backed(groups[singles[0]][0].text, groups[singles[0]])
+            return Backed(source[0].text, source)
         self.stats["dropped"] += 1
         return None
 
@@ -122,7 +125,8 @@ class Grounder:
         said = " ".join([self.question, *self._said])
         out = []
         for p in sorted(self.evidence, key=lambda p: -p.score):
-            if len(out) < self.policy.max_accounts and p.source not in cited and p.score >= floor \
+            heading = p.text.strip("# ") == p.section  # a section's title, not an account of anything
+            if len(out) < self.policy.max_accounts and p.source not in cited and p.score >= floor and not heading \
                     and numbers(p.text) - numbers(said):
                 cited.add(p.source)
                 out.append(Backed(p.text, [p], "Another account: "))

@@ -19,7 +19,7 @@ from langchain_core.language_models import BaseChatModel
 
 from qa.answer.citations import without_markers
 from qa.answer.evidence import choose, rank, render, sentences
-from qa.answer.grounding import Backed, Grounder, unknown_names
+from qa.answer.grounding import Backed, Grounder
 from qa.answer.policy import Policy
 from qa.answer.reader import LexicalReader, ModelReader, Reading
 from qa.components.llm import backend_error, get_llm
@@ -207,10 +207,8 @@ class Pipeline:
             grounder.stats["unjudged" if p is not None and p < self.policy.judge_at else "judged"] += p is not None
             return None if p is not None and p < self.policy.judge_at else backed
 
-        strangers = unknown_names(prep.question, self.retriever.bm25().words, self.policy)
-        if strangers:
-            reason = f"The documents never mention {', '.join(strangers)}."
-        elif not prep.evidence or prep.relevance < self.policy.min_relevance:
+        timings["relevance"] = prep.relevance
+        if not prep.evidence or prep.relevance < self.policy.min_relevance:
             reason = NOTHING_RELEVANT
         else:
             t_read = time.perf_counter()

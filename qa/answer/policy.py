@@ -25,7 +25,7 @@ class Policy:
     dense_weight: float = 0.4
     context_weight: float = 0.5
     # nothing relevant: refuse without asking the model when the best sentence scores below this
-    min_relevance: float = 0.25
+    min_relevance: float = 0.15
     # the reader's probability that no sentence answers, at or above which its answer is a refusal
     refuse_at: float = 0.5
     # the reader's judge (the local model's P(Yes) that a quote answers the question) must reach this for the
@@ -34,6 +34,8 @@ class Policy:
     # a claim in the reader's own words stands when its quotes hold all its names and figures and this
     # share of its other content words (the words it adds to the question); else the sentence itself is quoted
     min_support: float = 0.5
+    # ... and the sentence it comes from is quoted when it holds at least this share of those words
+    min_quote_share: float = 0.3
     name_similarity: float = 88.0  # rapidfuzz ratio at which two spellings are one name (Balochistan/Baluchistan)
     # another file's sentence giving a figure the answer lacks, scoring at least this share of the best cited
     # sentence's score, is quoted as another account (at most max_accounts of them)
