@@ -68,7 +68,8 @@ def split_sentences(chunks: list[Passage], section: Callable[[str, int], str] | 
             seen.add(key)
             out.append(
                 Passage(chunk.source, chunk.title, chunk.text[s:e], chunk.start + s, chunk.start + e,
-                        chunk.chunk_id, chunk.score, section(chunk.source, chunk.start + s) if section else "")
+                        chunk.chunk_id, chunk.score, section(chunk.source, chunk.start + s) if section else "",
+                        chunk.page_at(s))
             )
     return out
 
@@ -173,7 +174,8 @@ def windows(chosen: list[Scored], chunks: list[Passage], budget_tokens: int, rad
             continue
         used += cost
         covered.append((chunk.source, start, end))
-        out.append(Passage(chunk.source, chunk.title, text, start, end, chunk.chunk_id, round(score, 4), section))
+        out.append(Passage(chunk.source, chunk.title, text, start, end, chunk.chunk_id, round(score, 4), section,
+                           chunk.page_at(a)))
     return out
 
 

@@ -217,7 +217,7 @@ class Verifier:
             n = len(self.citations) + 1
             self.citations.append(
                 Citation(n=n, source=p.source, quote=p.text[a:b], start=key[1], end=key[2], chunk_id=p.chunk_id,
-                         title=p.title)
+                         title=p.title, page=p.page_at(a))
             )
         self._numbers[key] = n  # the spans this verifier cited (see spans())
         return n
