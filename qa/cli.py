@@ -88,7 +88,8 @@ def _ask(args: argparse.Namespace) -> int:
     if answer.citations:
         print()
         for c in answer.citations:
-            print(f'[{c.n}] {c.source} — "{c.quote}"')
+            page = f" p. {c.page}" if c.page is not None else ""
+            print(f'[{c.n}] {c.source}{page} — "{c.quote}"')
     return 0
 
 

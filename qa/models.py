@@ -17,7 +17,7 @@ class Citation:
     end: int
     chunk_id: str
     title: str = ""
-    page: int | None = None  # 1-based page of the quote, for paged formats (PDF)
+    page: int | None = None  # 1-based page the quote starts on (paged formats: PDF), else None
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,11 @@ class Passage:
     chunk_id: str
     score: float = 0.0
     section: str = ""  # the heading of the document section it is in (sentences and evidence only)
-    page: int | None = None  # 1-based page of its start, for paged formats (PDF)
+    page: int | None = None  # 1-based page ``text`` starts on (paged formats: PDF), else None
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of ``text[offset]``: this passage's page plus the form feeds (page breaks) before it."""
+        return None if self.page is None else self.page + self.text.count("\f", 0, offset)
 
     @property
     def context(self) -> str:

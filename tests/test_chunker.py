@@ -9,7 +9,7 @@ from qa.components.embedding import MAX_WORD_PIECES, count_word_pieces
 from qa.ingest.chunker import chunk_document, count_tokens
 from qa.ingest.indexer import fits_embedder
 from qa.ingest.loader import load
-from qa.text import quoted_sentences, sentence_spans
+from qa.text import sentence_spans
 
 
 def test_seed_chunks_fit_the_embedder_window_and_slice_back(seeds_dir):
@@ -54,19 +54,3 @@ def test_chunk_offsets_always_slice_back(text, max_tokens):
         assert text[c.start : c.end] == c.text
         assert c.text.strip()
         assert count_tokens(c.text) <= max_tokens or len(sentence_spans(c.text)) == 1
-
-
-def test_a_quotation_split_over_sentences_runs_on_to_its_speaker():
-    text = (
-        'Talks went on. "The border is calm. Trade goes on," says an edit in \'Dawn\'. It rained.\n'
-        "He called it “a violation.” Then he left. “We will answer. Soon.\n"
-        '"All is well," he said.'
-    )
-    spans = quoted_sentences(text)
-    got = [text[a:b] for a, b in spans]
-    assert got[1] == '"The border is calm. Trade goes on," says an edit in \'Dawn\'.'
-    assert got[2] == 'Trade goes on," says an edit in \'Dawn\'.'  # inside the quotation: left alone
-    assert "He called it “a violation." in got  # closed right after its full stop: one sentence
-    assert "“We will answer." in got  # never closed in its paragraph: one sentence
-    assert got[-1] == '"All is well," he said.'
-    assert [a for a, _ in spans] == [a for a, _ in sentence_spans(text)]

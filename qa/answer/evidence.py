@@ -28,9 +28,8 @@ def sentences(chunks: list[Passage], section: Callable[[str, int], str] | None =
             if (c.source, c.start + a) in seen:
                 continue
             seen.add((c.source, c.start + a))
-            page = None if c.page is None else c.page + c.text.count("\f", 0, a)
             out.append(Passage(c.source, c.title, c.text[a:b], c.start + a, c.start + b, c.chunk_id, c.score,
-                               section(c.source, c.start + a) if section else "", page))
+                               section(c.source, c.start + a) if section else "", c.page_at(a)))
     return out
 
 

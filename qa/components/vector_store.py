@@ -126,7 +126,8 @@ class Store:
                 embeddings=vectors[i : i + BATCH],
                 metadatas=[
                     {"source": c.source, "title": c.title, "start": c.start, "end": c.end,
-                     "index": c.index, "sha256": record.sha256}
+                     "index": c.index, "sha256": record.sha256,
+                     **({"page": c.page} if getattr(c, "page", None) is not None else {})}
                     for c in part
                 ],
             )
@@ -183,6 +184,7 @@ def _passage(chunk_id: str, doc: str, meta: dict[str, Any], score: float = 0.0) 
     return Passage(
         source=str(meta["source"]), title=str(meta.get("title", "")), text=doc,
         start=int(meta["start"]), end=int(meta["end"]), chunk_id=chunk_id, score=score,
+        page=int(meta["page"]) if meta.get("page") is not None else None,
     )
 
 

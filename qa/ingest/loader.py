@@ -1,21 +1,29 @@
-"""Find and read corpus files (.txt, .md, .html) as text, reporting the ones that cannot be used."""
+"""Find corpus files and read each as the text that is indexed, reporting the ones that cannot be used.
+
+Plain text is indexed as it is. Markdown, HTML, PDF and Word files are rendered to readable text first
+(:mod:`qa.ingest.markdown_text`, :mod:`qa.ingest.html_text`, :mod:`qa.ingest.pdf_text`,
+:mod:`qa.ingest.docx_text`); every chunk, passage and citation offset is into ``load(path, corpus).text``.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import html
 import os
-import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 from qa.errors import QAError
+from qa.ingest.html_text import html_to_text
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+TEXT_SUFFIXES = {".txt"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
-SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
-MAX_FILE_BYTES = 20 * 1024 * 1024
+PDF_SUFFIXES = {".pdf"}
+DOCX_SUFFIXES = {".docx"}
+SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
+PAGED_SUFFIXES = PDF_SUFFIXES  # formats whose text has a form feed between pages
+MAX_FILE_BYTES = 20 * 1024 * 1024  # text formats
+MAX_PACKAGE_BYTES = 100 * 1024 * 1024  # PDF and DOCX (images make them large)
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,7 @@ class Document:
     title: str
     text: str
     sha256: str
+    paged: bool = False  # a form feed separates pages in ``text`` (PDF)
 
 
 @dataclass(frozen=True)
@@ -34,48 +43,6 @@ class Skipped:
 
     source: str
     reason: str
-
-
-class _HTMLText(HTMLParser):
-    _SKIP = {"script", "style", "noscript", "template"}
-    _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "title", "section", "article"}
-    _HEADING = {"h1": "# ", "h2": "## ", "h3": "### ", "h4": "#### ", "h5": "##### ", "h6": "###### "}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title = ""
-        self._stack: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:  # type: ignore[type-arg]
-        self._stack.append(tag)
-        if tag in self._BLOCK:
-            self.parts.append("\n")
-        if tag in self._HEADING:  # kept as a Markdown heading: sentences below it are about it
-            self.parts.append(self._HEADING[tag])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._stack:
-            while self._stack and self._stack.pop() != tag:
-                pass
-        if tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if any(t in self._SKIP for t in self._stack):
-            return
-        if self._stack and self._stack[-1] == "title":
-            self.title += data
-        self.parts.append(data)
-
-
-def html_to_text(raw: str) -> tuple[str, str]:
-    """Visible text of an HTML page (one block per line, headings as Markdown ``## ...``) and its <title>."""
-    parser = _HTMLText()
-    parser.feed(raw)
-    text = re.sub(r"[ \t]+", " ", html.unescape("".join(parser.parts)))
-    text = "\n".join(line.strip() for line in text.splitlines())
-    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n", parser.title.strip()
 
 
 def decode(data: bytes) -> str:
@@ -137,24 +104,46 @@ def load(path: Path, corpus: Path) -> Document:
         raise ValueError(f"cannot resolve ({exc.__class__.__name__})") from exc
     if not real.is_relative_to(corpus.resolve()):
         raise ValueError("symlink points outside the corpus folder")
+    suffix = path.suffix.lower()
+    limit = MAX_PACKAGE_BYTES if suffix in PDF_SUFFIXES | DOCX_SUFFIXES else MAX_FILE_BYTES
     try:
         size = real.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ValueError(f"too large ({size / 1e6:.0f} MB > {MAX_FILE_BYTES / 1e6:.0f} MB)")
+        if size > limit:
+            raise ValueError(f"too large ({size / 1e6:.0f} MB > {limit / 1e6:.0f} MB)")
         data = real.read_bytes()
     except PermissionError as exc:
         raise ValueError("permission denied") from exc
     except OSError as exc:
         raise ValueError(f"unreadable ({exc.strerror or exc})") from exc
-    text = decode(data)
-    title = ""
-    if path.suffix.lower() in HTML_SUFFIXES:
-        text, title = html_to_text(text)
-    if not text.strip():
+    if not data.strip():
         raise ValueError("empty file")
+    text, title = render(data, suffix)
+    if not text.strip():
+        raise ValueError("no readable text (empty once rendered)")
     return Document(
         source=source,
         title=title or title_of(text, path.stem),
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        paged=suffix in PAGED_SUFFIXES,
     )
+
+
+def render(data: bytes, suffix: str) -> tuple[str, str]:
+    """The text to index of a file's bytes by its format (lower-case ``suffix``), and a title if it has one."""
+    if suffix in PDF_SUFFIXES:
+        from qa.ingest.pdf_text import pdf_text
+
+        return pdf_text(data)
+    if suffix in DOCX_SUFFIXES:
+        from qa.ingest.docx_text import docx_text
+
+        return docx_text(data)
+    text = decode(data)
+    if suffix in HTML_SUFFIXES:
+        return html_to_text(text)
+    if suffix in MARKDOWN_SUFFIXES:
+        from qa.ingest.markdown_text import markdown_to_text
+
+        return markdown_to_text(text), ""
+    return text, ""

@@ -132,7 +132,7 @@ def _okapi_weights(docs: list[list[str]], term_ids: dict[str, int], idf: dict[st
 
 
 def _with_score(p: Passage, score: float) -> Passage:
-    return Passage(p.source, p.title, p.text, p.start, p.end, p.chunk_id, score)
+    return Passage(p.source, p.title, p.text, p.start, p.end, p.chunk_id, score, page=p.page)
 
 
 def fuse(rankings: list[list[Passage]], k: int, heads: int = HEADS) -> list[Passage]:
