@@ -59,8 +59,11 @@ def test_an_unknown_corpus_is_a_one_line_error(monkeypatch, capsys):
     assert capsys.readouterr().err.strip().startswith("bench.latency: error: unknown corpus 'nope'")
 
 
-@pytest.mark.parametrize("argv", [["--corpus", "news"], ["--corpus", "seeds", "--split", "dev"]])
-def test_a_missing_corpus_or_an_empty_split_is_an_error(monkeypatch, capsys, argv):
+@pytest.mark.parametrize("argv", [["--corpus", "absent"], ["--corpus", "seeds", "--split", "dev"]])
+def test_a_missing_corpus_or_an_empty_split_is_an_error(monkeypatch, capsys, tmp_path, argv):
     monkeypatch.chdir(ROOT)
-    assert main([*argv, "--no-append"]) == 2
+    registry = tmp_path / "corpora.toml"
+    registry.write_text('[seeds]\ncorpus = "seeds"\nset = "eval/qa_set.jsonl"\n\n'
+                        f'[absent]\ncorpus = "{tmp_path / "nowhere"}"\nset = "{tmp_path / "none.jsonl"}"\n')
+    assert main([*argv, "--registry", str(registry), "--no-append"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -54,7 +54,7 @@ def test_answer_through_the_pipeline(seed_pipeline, seed_settings):
         answer = Pipeline(s).ask(QUESTION)
     assert not answer.refused and "Marg Bar Sarmachar" in answer.text
     assert [c.source[:4] for c in answer.citations] == ["004_"]
-    assert "<passages>" in requests[0][1]["messages"][-1]["content"]
+    assert "<sentences>" in requests[0][1]["messages"][-1]["content"]
 
 
 def test_server_error_names_the_url(seed_pipeline, seed_settings):

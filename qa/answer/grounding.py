@@ -11,13 +11,16 @@ text of the sentence it numbers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
 from itertools import combinations
 
 from rapidfuzz import fuzz
 
 from qa.answer.citations import Citations, marked
 from qa.answer.policy import Policy
+from qa.answer.prompts import template_text
 from qa.models import Passage
 from qa.text import names, numbers, stem, terms, words
 
@@ -25,6 +28,13 @@ from qa.text import names, numbers, stem, terms, words
 # the evidence, not the subject
 ABOUT_EVIDENCE = frozenset(stem(w) for w in "sentence passage context document excerpt".split())
 NEGATIONS = frozenset("no not none nothing never neither nor cannot".split())
+REPLY = re.compile(r"^\s*(?:yes|no)\b[,.;:]?\s*", re.IGNORECASE)  # the reply to a yes/no question opening a claim
+
+
+@cache
+def prompt_terms() -> frozenset[str]:
+    """Words the reader's prompt uses: a claim repeating them ("the sentences indicate ...") states no fact."""
+    return frozenset(terms(template_text("reader_system") + template_text("reader_user")))
 
 
 def _names_held(claim: str, have: set[str], policy: Policy) -> bool:
@@ -59,8 +69,12 @@ class Grounder:
 
     def share(self, claim: str, quotes: list[Passage]) -> float:
         """Share of the words ``claim`` adds to the question that ``quotes`` hold (0 for a bare restatement)."""
-        new = set(terms(claim)) - set(terms(self.question))
+        new = self.adds(claim)
         return len(new & set(terms(" ".join(p.text for p in quotes)))) / len(new) if new else 0.0
+
+    def adds(self, claim: str) -> set[str]:
+        """The terms ``claim`` adds to the question, leaving out a yes/no reply and the prompt's own words."""
+        return set(terms(REPLY.sub("", claim))) - set(terms(self.question)) - prompt_terms()
 
     def holds(self, claim: str, quotes: list[Passage]) -> bool:
         """The quotes give every figure of ``claim`` and every name: in their own words, their document's title
@@ -80,7 +94,7 @@ class Grounder:
     def declines(self, claim: str, quotes: list[Passage]) -> bool:
         """True if ``claim`` says there is no answer: it negates where its quotes do not."""
         have = set(words(" ".join(p.text for p in quotes)))
-        return any(w in NEGATIONS or w.endswith("n't") for w in words(claim) if w not in have)
+        return any(w in NEGATIONS or w.endswith("n't") for w in words(REPLY.sub("", claim)) if w not in have)
 
     def claim(self, sentence: str, cited: list[Passage]) -> Backed | None:
         """``sentence`` of the reader's answer with the sentences that back it, or None.
@@ -106,7 +120,7 @@ class Grounder:
             best = max(backed, key=lambda i: (i < own, shares[i], -len(groups[i]), -i))
             self.stats["kept" if best < own else "repaired"] += 1
             return Backed(sentence, groups[best])
-        pointed = cited[:1] if cited and not set(terms(sentence)) - set(terms(self.question)) else []
+        pointed = cited[:1] if cited and not self.adds(sentence) else []
         singles = [g for i, g in enumerate(groups) if len(g) == 1 and shares[i] >= self.policy.min_quote_share]
         source = pointed or (singles[0] if singles else [])
         if source:

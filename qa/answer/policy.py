@@ -30,7 +30,7 @@ class Policy:
     refuse_at: float = 0.5
     # the reader's judge (the local model's P(Yes) that a quote answers the question) must reach this for the
     # quote to stand; readers that cannot judge leave the grounding checks alone to decide
-    judge_at: float = 0.5
+    judge_at: float = 0.4
     # a claim in the reader's own words stands when its quotes hold all its names and figures and this
     # share of its other content words (the words it adds to the question); else the sentence itself is quoted
     min_support: float = 0.5

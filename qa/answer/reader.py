@@ -119,8 +119,8 @@ class ModelReader:
         if hasattr(self.llm, "constrained"):
             pieces = self.llm.constrained(system, user, NONES, choose, self.policy.answer_tokens)
         else:
-            pieces = (m.content for m in self.llm.stream([SystemMessage(system), HumanMessage(user)],
-                                                       max_tokens=self.policy.answer_tokens))
+            # a remote model's answer budget is set where it is built (settings.max_answer_tokens)
+            pieces = (m.content for m in self.llm.stream([SystemMessage(system), HumanMessage(user)]))
         done = 0
         for piece in pieces:
             if isinstance(piece, dict):
