@@ -151,6 +151,9 @@ def stem(word: str) -> str:
     return word
 
 
+TOKENIZER_VERSION = "1"
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content words: the unit of BM25 and lexical support checks."""
     return [stem(w) for w in content_words(text)]
