@@ -1,7 +1,7 @@
 """Scale benchmark: ingest, re-ingest, retrieval and ask() on synthetic corpora of 1k, 10k and 100k chunks.
 
     python -m bench.scale [--sizes 1000 10000 100000] [--asks 4] [--preset qwen1.5b] [--out bench/RESULTS.md]
-    python -m bench.scale --restart [--sizes 10000 100000] [--processes 3] [--baseline-src DIR]
+    python -m bench.scale --restart [--sizes 10000 100000] [--processes 3] [--baseline-src DIR] [--workdir DIR]
 
 Each size runs in a fresh subprocess, so its peak RSS is its own. Per size it reports:
 - ingest throughput of ``qa ingest`` (load, chunk, embed, write) and its ratio to a bare
@@ -261,18 +261,25 @@ RESTART_HEADER = (
 
 
 def restart_main(args: argparse.Namespace) -> None:
-    """Build each size's store once, then time fresh processes over it (this tree, and a baseline tree if given)."""
+    """Build each size's store once (kept under ``--workdir`` if given, and reused), then time fresh processes
+    over it (this tree, and a baseline tree if given)."""
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="qa-restart-") as tmp:
-            cmd = [sys.executable, "-m", "bench.scale", "--build", str(size), "--workdir", tmp]
-            out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
-            if out.returncode:
-                sys.exit(f"size {size} failed:\n{out.stderr[-3000:]}")
-            built = json.loads(out.stdout.strip().splitlines()[-1])
+            workdir = Path(args.workdir) / str(size) if args.workdir else Path(tmp)
+            done = workdir / "built.json"
+            if not done.exists():
+                workdir.mkdir(parents=True, exist_ok=True)
+                cmd = [sys.executable, "-m", "bench.scale", "--build", str(size), "--workdir", str(workdir)]
+                out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                                     env=dict(os.environ, HF_HUB_OFFLINE="1"))
+                if out.returncode:
+                    sys.exit(f"size {size} failed:\n{out.stderr[-3000:]}")
+                done.write_text(out.stdout.strip().splitlines()[-1])
+            built = json.loads(done.read_text())
             print(f"built: {json.dumps(built)}", flush=True)
             trees = [ROOT] + ([Path(args.baseline_src)] if args.baseline_src else [])
             for src in trees:
-                r = restart(Path(tmp), args.processes if src == ROOT else 1, src)
+                r = restart(workdir, args.processes if src == ROOT else 1, src)
                 print(f"{RESTART_HEADER}\n{restart_row(built, r)}\nraw: {json.dumps(r)}", flush=True)
 
 
@@ -309,7 +316,7 @@ def main() -> None:
     parser.add_argument("--baseline-src", default="", help="also run --restart's processes from this source tree")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--build", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help="--restart: build and keep the stores under this folder (reused if there)")
     args = parser.parse_args()
     if args.build:
         print(json.dumps(build_store(args.build, Path(args.workdir))))

@@ -187,9 +187,9 @@ def test_a_running_ingest_is_not_repaired_under_it(indexed):
     index = LexicalIndex(path)
     index.set_meta(dirty=1)
     with lexical_sync.locked(path):  # as if an ingest held it
-        assert lexical_sync.catch_up(index, indexed.store) is index
+        assert lexical_sync.catch_up(index, indexed.store) == (index, False)
         assert index.meta()["dirty"] == "1"
-    lexical_sync.catch_up(index, indexed.store)
+    assert lexical_sync.catch_up(index, indexed.store) == (index, True)
     assert index.meta()["dirty"] == "0"
 
 

@@ -155,10 +155,11 @@ class HybridRetriever(BaseRetriever):
                 self._index = BM25Index(open_index(store))
                 self._index_key = (-1, -1)
             if key != self._index_key:
-                index = catch_up(self._index.index, store)
+                index, in_step = catch_up(self._index.index, store)
                 if index is not self._index.index:
                     self._index = BM25Index(index)
-                self._index_key = key
+                if in_step:
+                    self._index_key = key
             return self._index
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:

@@ -37,7 +37,7 @@ import numpy as np
 from qa.models import Passage
 from qa.text import content_words, headings, terms
 
-SCHEMA = "1"
+SCHEMA = "2"
 # split on whitespace only (every Unicode category but separators and controls is a token character):
 # the indexed text is already our terms, space-joined
 TOKENIZE = "unicode61 remove_diacritics 0 categories 'L* N* M* P* S* Co'"
@@ -53,7 +53,7 @@ CREATE INDEX chunks_source ON chunks(source);
 CREATE VIRTUAL TABLE lex USING fts5(terms, content='chunks', content_rowid='id', tokenize="{TOKENIZE}");
 CREATE TABLE vocab(term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE words(word TEXT PRIMARY KEY, files INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE word_vectors(word TEXT PRIMARY KEY, vector BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE word_vectors(word TEXT PRIMARY KEY, vector BLOB NOT NULL);  -- rowid table: big rows pack better
 """
 
 

@@ -153,14 +153,18 @@ def in_step(index: LexicalIndex, count: int, generation: int) -> bool:
     return meta.get("dirty") == "0" and meta.get("count") == str(count) and meta.get("generation") == str(generation)
 
 
-def catch_up(index: LexicalIndex, store: Store) -> LexicalIndex:
-    """Reconcile ``index`` with ``store`` if it is out of step and no ingest is running (see module doc)."""
+def catch_up(index: LexicalIndex, store: Store) -> tuple[LexicalIndex, bool]:
+    """Reconcile ``index`` with ``store`` if it is out of step (see the module doc).
+
+    Returns the index and whether it is now in step; False while an ingest holds the lock (the ingest
+    leaves it in step when it ends; if it dies, the next call repairs it).
+    """
     if in_step(index, store.count(), store.generation()):
-        return index
+        return index, True
     with locked(index.path, wait=False) as got:
         if not got:
-            return index  # an ingest is running; it leaves the index in step when it ends
-        return reconcile(index, store)
+            return index, False
+        return reconcile(index, store), True
 
 
 def reconcile(index: LexicalIndex, store: Store) -> LexicalIndex:
