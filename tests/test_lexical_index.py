@@ -78,7 +78,9 @@ def test_a_new_process_answers_from_the_persisted_index_without_rebuilding(index
     assert "rebuilding" not in out.stderr
 
 
-def test_incremental_ingest_keeps_bm25_identical_to_a_rebuild(indexed):
+@pytest.mark.parametrize("batch", [1, lexical_sync.IngestWriter.BATCH_FILES])
+def test_incremental_ingest_keeps_bm25_identical_to_a_rebuild(indexed, batch, monkeypatch):
+    monkeypatch.setattr(lexical_sync.IngestWriter, "BATCH_FILES", batch)  # a commit per file, or one per run
     corpus = indexed.settings.corpus
     _write(corpus, {"d.txt": "Ferry news\n\nThe winter ferry timetable adds a harbour stop at Quillonport.\n",
                     "a.txt": "Harbour news\n\nHARBOUR WORKS\nThe harbour of Quillonport stays closed until June.\n"})
@@ -154,7 +156,7 @@ def _crash_before_the_lexical_write(monkeypatch, pipeline: Pipeline) -> None:
         raise KeyboardInterrupt("killed")
 
     with monkeypatch.context() as m:
-        m.setattr(LexicalIndex, "replace_file", killed)
+        m.setattr(LexicalIndex, "update", killed)
         with pytest.raises(KeyboardInterrupt):
             pipeline.ingest()
     assert "silted" in " ".join(p.text for p in pipeline.store.file_passages("a.txt"))

@@ -174,12 +174,16 @@ class LexicalIndex:
     def update(self, replace: Iterable[tuple[str, str, list[Passage]]] = (), delete: Iterable[str] = (),
                meta: dict[str, object] | None = None) -> None:
         """Replace each (source, fingerprint, passages), delete each source and set ``meta``, in one transaction."""
-        with self.transaction():
+        with self.transaction() as con:
+            dropped: set[str] = set()
             for source in delete:
-                self._delete(source)
+                dropped |= self._delete(source)
             for source, fingerprint, passages in replace:
-                self._delete(source)
+                dropped |= self._delete(source)
                 self._insert(source, fingerprint, passages)
+            # a word no file uses any more loses its vector (one a replaced file still uses keeps it)
+            con.executemany("DELETE FROM word_vectors WHERE word = ? AND NOT EXISTS (SELECT 1 FROM words WHERE word = ?)",
+                            [(w, w) for w in dropped])
             if meta:
                 self._set_meta(meta)
 
@@ -208,20 +212,25 @@ class LexicalIndex:
         con.execute("INSERT INTO files(source, fingerprint, chunks, headings, words) VALUES (?, ?, ?, ?, ?)",
                     (source, fingerprint, len(rows), json.dumps(found), " ".join(words)))
 
-    def _delete(self, source: str) -> None:
+    def _delete(self, source: str) -> set[str]:
+        """Remove the rows of ``source``; returns the words no file uses any more."""
         con = self._con
         rows = con.execute("SELECT id, terms FROM chunks WHERE source = ?", (source,)).fetchall()
+        if not rows and not con.execute("SELECT 1 FROM files WHERE source = ?", (source,)).fetchone():
+            return set()
         con.executemany("INSERT INTO lex(lex, rowid, terms) VALUES ('delete', ?, ?)", rows)
         dfs = Counter(t for _, text in rows for t in set(text.split()))
         con.executemany("UPDATE vocab SET df = df - ? WHERE term = ?", [(n, t) for t, n in dfs.items()])
-        con.execute("DELETE FROM vocab WHERE df <= 0")
+        con.executemany("DELETE FROM vocab WHERE term = ? AND df <= 0", [(t,) for t in dfs])
         got = con.execute("SELECT words FROM files WHERE source = ?", (source,)).fetchone()
-        if got:
-            con.executemany("UPDATE words SET files = files - 1 WHERE word = ?", [(w,) for w in got[0].split()])
-            con.execute("DELETE FROM word_vectors WHERE word IN (SELECT word FROM words WHERE files <= 0)")
-            con.execute("DELETE FROM words WHERE files <= 0")
+        words = got[0].split() if got else []
+        con.executemany("UPDATE words SET files = files - 1 WHERE word = ?", [(w,) for w in words])
+        dropped = {w for (w,) in con.execute("SELECT word FROM words WHERE word IN (SELECT value FROM json_each(?)) "
+                                             "AND files <= 0", (json.dumps(words),))}
+        con.executemany("DELETE FROM words WHERE word = ?", [(w,) for w in dropped])
         con.execute("DELETE FROM chunks WHERE source = ?", (source,))
         con.execute("DELETE FROM files WHERE source = ?", (source,))
+        return dropped
 
     # ---- reads ----------------------------------------------------------------------------
     def count(self) -> int:
