@@ -7,7 +7,7 @@ Each size runs in a fresh subprocess, so its peak RSS is its own. Per size it re
 - ingest throughput of ``qa ingest`` (load, chunk, embed, write) and its ratio to a bare
   sentence-transformers ``encode`` of the same chunk texts;
 - re-ingest of the unchanged corpus;
-- the first query (which builds the in-memory BM25 index from the store) and retrieval p50/p95;
+- the first query (which opens the persisted lexical index) and retrieval p50/p95;
 - ``ask()`` against the model's bare generation of the same prompt to the same tokens (the KV cache is
   reset before each, so both read the whole prompt);
 - peak RSS before and after the LLM is loaded, and the store's size on disk.
@@ -245,7 +245,7 @@ def restart(workdir: Path, processes: int, src: Path) -> dict[str, Any]:
 def restart_row(b: dict[str, Any], r: dict[str, Any]) -> str:
     """One Markdown row of the restart table."""
     ms = 1000
-    return (f"| {b['chunks']:,} | {Path(r['src']).name} | {r['start_to_first_s']:.2f} s | "
+    return (f"| {b['chunks']:,} | {r['src']} | {r['start_to_first_s']:.2f} s | "
             f"{r['first_prepare_s'] * ms:.0f} ms ({r['first_condense'] * ms:.0f} / {r['first_retrieve'] * ms:.0f} / "
             f"{r['first_select'] * ms:.0f}) | {r['second_prepare_s'] * ms:.0f} ms ({r['second_condense'] * ms:.0f} / "
             f"{r['second_retrieve'] * ms:.0f} / {r['second_select'] * ms:.0f}) | "
@@ -296,7 +296,7 @@ def row(r: dict[str, Any]) -> str:
 
 
 HEADER = (
-    "| chunks | files | ingest | bare encode (ingest ÷ encode) | re-ingest unchanged | first query (BM25 build) "
+    "| chunks | files | ingest | bare encode (ingest ÷ encode) | re-ingest unchanged | first query "
     "| retrieval p50 / p95 | ask() / bare generation, mean | peak RSS before / with LLM | store on disk |\n"
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
