@@ -1,15 +1,24 @@
 """Scale benchmark: ingest, re-ingest, retrieval and ask() on synthetic corpora of 1k, 10k and 100k chunks.
 
     python -m bench.scale [--sizes 1000 10000 100000] [--asks 4] [--preset qwen1.5b] [--out bench/RESULTS.md]
+    python -m bench.scale --restart [--sizes 10000 100000] [--processes 3] [--baseline-src DIR] [--workdir DIR]
 
 Each size runs in a fresh subprocess, so its peak RSS is its own. Per size it reports:
 - ingest throughput of ``qa ingest`` (load, chunk, embed, write) and its ratio to a bare
   sentence-transformers ``encode`` of the same chunk texts;
 - re-ingest of the unchanged corpus;
-- the first query (which builds the in-memory BM25 index from the store) and retrieval p50/p95;
+- the first query (which opens the persisted lexical index) and retrieval p50/p95;
 - ``ask()`` against the model's bare generation of the same prompt to the same tokens (the KV cache is
   reset before each, so both read the whole prompt);
 - peak RSS before and after the LLM is loaded, and the store's size on disk.
+
+``--restart`` measures the first question after a restart against the second: a store is built by the
+real ingest path (load, chunk, Chroma and lexical-index writes) but with random unit vectors in place of
+MiniLM's (the embedder is not what is measured, and a 100k-chunk store takes ~50 min to embed); then
+``--processes`` fresh processes each prepare two questions (everything before the LLM: spelling
+correction, retrieval, evidence selection). Per process: time from its start to the first question's
+retrieval done, and each question's time. ``--baseline-src`` runs the same processes with another source
+tree (e.g. an older checkout) against the same store.
 
 Timings vary with machine load: compare the figures of one run with each other, not across runs.
 """
@@ -143,6 +152,137 @@ def ask_overhead(pipeline: Any, asks: int) -> dict[str, Any]:
     return {"asks": len(ask_s), "ask_s": sum(ask_s), "bare_s": sum(bare_s), "answer_tokens": sum(tokens)}
 
 
+def build_store(size: int, workdir: Path) -> dict[str, Any]:
+    """A store of ~``size`` chunks made by the real ingest path, with random unit vectors for MiniLM's."""
+    import importlib
+
+    import numpy as np
+
+    from bench.synthetic import write_corpus
+    from qa.answer.pipeline import Pipeline
+    from qa.settings import load_settings
+
+    rng = np.random.default_rng(0)
+
+    def random_unit_vectors(texts: list[str], batch_size: int = 64) -> np.ndarray:
+        v = rng.standard_normal((len(texts), 384)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    indexer = importlib.import_module("qa.ingest.indexer")  # ("qa.ingest" is also qa.api's function)
+    indexer.embed = random_unit_vectors
+    corpus, store = workdir / "corpus", workdir / "store"
+    n_files = max(1, round(size / CHUNKS_PER_FILE))
+    write_corpus(ROOT / "seeds", corpus, n_files)
+    pipeline = Pipeline(load_settings(corpus=str(corpus), store=str(store)))
+    r: dict[str, Any] = {"size": size, "files": n_files}
+    t = time.perf_counter()
+    r["chunks"] = pipeline.ingest().total_chunks
+    r["ingest_s"] = time.perf_counter() - t
+    changed = sorted(corpus.rglob("*.txt"))[n_files // 2]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nA late paragraph names Quorvath harbour.\n", encoding="utf-8")
+    t = time.perf_counter()
+    report = pipeline.ingest()
+    r["one_file_reingest_s"] = time.perf_counter() - t
+    assert report.updated == [changed.relative_to(corpus).as_posix()], report.summary()
+    r["lexical_mb"] = sum(f.stat().st_size for f in (store / "lexical").glob("*")) / 2**20
+    r["store_mb"] = du_mb(store)
+    return r
+
+
+FIRST_QUESTIONS = r"""
+import json, sys, time
+t0 = float(sys.argv[1])
+from qa.answer.pipeline import Pipeline
+from qa.components.embedding import embed
+from qa.settings import load_settings
+t_import = time.time()
+embed(["warm up"])  # the embedder's load is the same at any corpus size
+t_model = time.time()
+pipeline = Pipeline(load_settings(corpus=sys.argv[2], store=sys.argv[3]))
+out = {"import_s": t_import - t0, "model_s": t_model - t_import, "questions": []}
+for q in sys.argv[4:]:
+    t = time.perf_counter()
+    prep = pipeline.prepare(q, [])
+    out["questions"].append({"prepare_s": time.perf_counter() - t, **prep.timings})
+    out.setdefault("start_to_first_s", time.time() - t0)
+words = {"q": "quorvathian"}
+for key in ("synonyms_first_s", "synonyms_second_s"):
+    t = time.perf_counter()
+    pipeline.retriever.bm25().synonyms(words)
+    out[key] = time.perf_counter() - t
+print(json.dumps(out))
+"""
+
+
+def restart(workdir: Path, processes: int, src: Path) -> dict[str, Any]:
+    """Fresh processes over the store in ``workdir``, each preparing two questions (run from source tree ``src``)."""
+    runs = []
+    for i in range(processes):
+        questions = [RETRIEVAL_QUERIES[(2 * i) % len(RETRIEVAL_QUERIES)], RETRIEVAL_QUERIES[(2 * i + 1) % len(RETRIEVAL_QUERIES)]]
+        cmd = [sys.executable, "-c", FIRST_QUESTIONS, str(time.time()), str(workdir / "corpus"), str(workdir / "store"),
+               *questions]
+        out = subprocess.run(cmd, cwd=src, capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+        if out.returncode:
+            sys.exit(f"restart run failed:\n{out.stderr[-3000:]}")
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    def mean(xs: list[float]) -> float:
+        return sum(xs) / len(xs)
+
+    first = [r["questions"][0] for r in runs]
+    second = [r["questions"][1] for r in runs]
+    return {
+        "src": str(src), "processes": processes,
+        "start_to_first_s": mean([r["start_to_first_s"] for r in runs]),
+        "import_s": mean([r["import_s"] for r in runs]), "model_s": mean([r["model_s"] for r in runs]),
+        **{f"first_{k}": mean([q[k] for q in first]) for k in ("prepare_s", "condense", "retrieve", "select")},
+        **{f"second_{k}": mean([q[k] for q in second]) for k in ("prepare_s", "condense", "retrieve", "select")},
+        "synonyms_first_s": mean([r["synonyms_first_s"] for r in runs]),
+        "synonyms_second_s": mean([r["synonyms_second_s"] for r in runs]),
+    }
+
+
+def restart_row(b: dict[str, Any], r: dict[str, Any]) -> str:
+    """One Markdown row of the restart table."""
+    ms = 1000
+    return (f"| {b['chunks']:,} | {r['src']} | {r['start_to_first_s']:.2f} s | "
+            f"{r['first_prepare_s'] * ms:.0f} ms ({r['first_condense'] * ms:.0f} / {r['first_retrieve'] * ms:.0f} / "
+            f"{r['first_select'] * ms:.0f}) | {r['second_prepare_s'] * ms:.0f} ms ({r['second_condense'] * ms:.0f} / "
+            f"{r['second_retrieve'] * ms:.0f} / {r['second_select'] * ms:.0f}) | "
+            f"{r['first_prepare_s'] / r['second_prepare_s']:.2f}× | {r['first_retrieve'] / r['second_retrieve']:.2f}× | "
+            f"{r['synonyms_first_s']:.2f} / {r['synonyms_second_s']:.3f} s |")
+
+
+RESTART_HEADER = (
+    "| chunks | source tree | process start → first question's retrieval done | first question (spelling / retrieve "
+    "/ select) | second question | first ÷ second | retrieve first ÷ second | synonyms() first / second |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def restart_main(args: argparse.Namespace) -> None:
+    """Build each size's store once (kept under ``--workdir`` if given, and reused), then time fresh processes
+    over it (this tree, and a baseline tree if given)."""
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="qa-restart-") as tmp:
+            workdir = Path(args.workdir) / str(size) if args.workdir else Path(tmp)
+            done = workdir / "built.json"
+            if not done.exists():
+                workdir.mkdir(parents=True, exist_ok=True)
+                cmd = [sys.executable, "-m", "bench.scale", "--build", str(size), "--workdir", str(workdir)]
+                out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                                     env=dict(os.environ, HF_HUB_OFFLINE="1"))
+                if out.returncode:
+                    sys.exit(f"size {size} failed:\n{out.stderr[-3000:]}")
+                done.write_text(out.stdout.strip().splitlines()[-1])
+            built = json.loads(done.read_text())
+            print(f"built: {json.dumps(built)}", flush=True)
+            trees = [ROOT] + ([Path(args.baseline_src)] if args.baseline_src else [])
+            for src in trees:
+                r = restart(workdir, args.processes if src == ROOT else 1, src)
+                print(f"{RESTART_HEADER}\n{restart_row(built, r)}\nraw: {json.dumps(r)}", flush=True)
+
+
 def row(r: dict[str, Any]) -> str:
     """One Markdown table row."""
     ratio = r["ingest_s"] / r["encode_s"]
@@ -156,7 +296,7 @@ def row(r: dict[str, Any]) -> str:
 
 
 HEADER = (
-    "| chunks | files | ingest | bare encode (ingest ÷ encode) | re-ingest unchanged | first query (BM25 build) "
+    "| chunks | files | ingest | bare encode (ingest ÷ encode) | re-ingest unchanged | first query "
     "| retrieval p50 / p95 | ask() / bare generation, mean | peak RSS before / with LLM | store on disk |\n"
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
@@ -171,8 +311,19 @@ def main() -> None:
     parser.add_argument("--out", default="", help="also write the results here (Markdown)")
     parser.add_argument("--encode-sample", type=int, default=10000,
                         help="time the bare encode on this many chunks and scale up (0 = all)")
+    parser.add_argument("--restart", action="store_true", help="time the first question after a restart (see above)")
+    parser.add_argument("--processes", type=int, default=3, help="fresh processes per size for --restart")
+    parser.add_argument("--baseline-src", default="", help="also run --restart's processes from this source tree")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--build", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help="--restart: build and keep the stores under this folder (reused if there)")
     args = parser.parse_args()
+    if args.build:
+        print(json.dumps(build_store(args.build, Path(args.workdir))))
+        return
+    if args.restart:
+        restart_main(args)
+        return
     if args.one:
         with tempfile.TemporaryDirectory(prefix="qa-scale-") as tmp:
             print(json.dumps(measure(args.one, args.asks, args.preset, Path(tmp), args.encode_sample)))

@@ -57,23 +57,6 @@ def test_retriever_is_a_langchain_retriever_with_k(seed_pipeline):
     assert text[docs[0].metadata["start"] : docs[0].metadata["end"]] == docs[0].page_content
 
 
-def test_sparse_bm25_scores_equal_the_okapi_reference(seed_pipeline):
-    from rank_bm25 import BM25Okapi
-
-    from qa.retrieval.hybrid import BM25Index
-    from qa.text import terms
-
-    passages = seed_pipeline.store.all_passages()
-    index, ref = BM25Index(passages), BM25Okapi([terms(p.text) or ["_"] for p in passages])
-    for q in ("code name of the retaliatory operation", "killed killed children", "Taftan border trade"):
-        expected = ref.get_scores(terms(q))
-        got = index.search(q, len(passages))
-        position = {p.chunk_id: i for i, p in enumerate(passages)}
-        assert got and all(abs(p.score - expected[position[p.chunk_id]]) < 1e-9 for p in got)
-        assert [p.score for p in got] == sorted((p.score for p in got), reverse=True)
-    assert index.idf == pytest.approx(ref.idf)
-
-
 def test_retriever_sees_an_ingest_made_by_another_process(tmp_settings):
     import os
     import subprocess

@@ -145,6 +145,12 @@ class Store:
         out = [_passage(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
         return sorted(out, key=lambda p: (p.source, p.start))
 
+    def file_passages(self, source: str) -> list[Passage]:
+        """The chunks of one file, in order."""
+        got = _get_all(self.chunks, ["documents", "metadatas"], where={"source": source})
+        out = [_passage(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        return sorted(out, key=lambda p: p.start)
+
     def dense_search(self, vector: np.ndarray, n: int) -> list[Passage]:
         """Nearest chunks by cosine similarity (score = 1 - distance)."""
         total = self.count()
@@ -167,12 +173,12 @@ class Store:
         return max(times) if times else None
 
 
-def _get_all(collection: Any, include: list[str]) -> dict[str, list[Any]]:
-    """Every record of ``collection``, read in pages of ``PAGE``."""
+def _get_all(collection: Any, include: list[str], where: dict[str, Any] | None = None) -> dict[str, list[Any]]:
+    """Every record of ``collection`` (matching ``where``), read in pages of ``PAGE``."""
     out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
     offset = 0
     while True:
-        got = collection.get(include=include, limit=PAGE, offset=offset)
+        got = collection.get(include=include, limit=PAGE, offset=offset, where=where)
         for k in out:
             out[k].extend(got[k] or [])
         if len(got["ids"]) < PAGE:

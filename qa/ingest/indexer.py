@@ -2,7 +2,9 @@
 
 A file counts as indexed only when its manifest record matches its fingerprint (its content hash, the
 chunk settings and the chunking rules' version) *and* the number
-of chunks actually stored, so a run killed at any point is repaired by the next run.
+of chunks actually stored, so a run killed at any point is repaired by the next run. The persisted lexical
+index is written file by file right after Chroma (see :mod:`qa.retrieval.lexical_sync` for how a run killed
+in between is repaired).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from qa.components.embedding import MAX_WORD_PIECES, count_word_pieces, embed
 from qa.components.vector_store import FileRecord, Store
 from qa.ingest.chunker import CHUNKING, chunk_document
 from qa.ingest.loader import Skipped, discover, load
+from qa.models import Passage
+from qa.retrieval.lexical_sync import ingest_session
 from qa.settings import Settings
 
 
@@ -77,7 +81,7 @@ def ingest(store: Store, corpus: Path, settings: Settings, progress: bool = Fals
     t0 = time.perf_counter()
     report = IngestReport()
     paths = discover(corpus)
-    with ingest_lock(settings):
+    with ingest_lock(settings), ingest_session(store) as lexical:
         manifest = store.indexed_files()
         # chunks are written before their manifest record, so when the totals agree nothing is half-written
         # or orphaned and the manifest's counts can be trusted; otherwise count the stored chunks per file
@@ -106,10 +110,13 @@ def ingest(store: Store, corpus: Path, settings: Settings, progress: bool = Fals
             vectors = embed([c.text for c in chunks])
             store.delete_source(source)
             store.add_file(FileRecord(source, made, len(chunks), doc.title), chunks, vectors)
+            lexical.replace_file(source, made, [Passage(c.source, c.title, c.text, c.start, c.end, c.id, page=c.page)
+                                                for c in chunks])
             report.chunks_written += len(chunks)
             (report.updated if source in manifest or source in stored_counts else report.added).append(source)
         for source in sorted((set(manifest) | set(stored_counts)) - present):
             store.delete_source(source)
+            lexical.delete_file(source)
             report.removed.append(source)
         if report.chunks_written or report.removed:
             store.mark_changed()

@@ -12,12 +12,13 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
-from scipy import sparse
 
 from qa.components.embedding import embed, english_words
 from qa.components.vector_store import Store
 from qa.models import Passage
-from qa.text import STOPWORDS, content_words, edit_distance, headings, stem, terms
+from qa.retrieval.lexical_index import LexicalIndex
+from qa.retrieval.lexical_sync import catch_up, embed_words, open_index
+from qa.text import STOPWORDS, edit_distance, stem, terms
 
 RRF_K = 60
 HEADS = 2  # the first chunks of each ranking that fusion must keep
@@ -27,25 +28,34 @@ QUESTION_WORDS = frozenset("which where what when whose whom there their".split(
 
 
 class BM25Index:
-    """An in-memory BM25 over all chunks, rebuilt when the store changes."""
+    """The lexical side of retrieval over a persisted :class:`LexicalIndex` (see :mod:`qa.retrieval.lexical_sync`).
 
-    def __init__(self, passages: list[Passage]) -> None:
-        self.passages = passages
-        self._term_ids: dict[str, int] = {}
-        self.idf: dict[str, float] = {}
-        self._weights = _okapi_weights([terms(p.text) or ["_"] for p in passages], self._term_ids, self.idf)
-        self.vocabulary: set[str] = set(self.idf)
-        self.words: set[str] = {w for p in passages for w in content_words(p.text) if len(w) >= 3 and not w.isdigit()}
-        self._words: list[str] | None = None
-        self._word_vectors: np.ndarray | None = None
-        found: dict[str, set[tuple[int, str]]] = {}
-        for p in passages:
-            found.setdefault(p.source, set()).update((p.start + at, h) for at, h in headings(p.text))
-        self._headings = {source: sorted(hs) for source, hs in found.items()}
+    Nothing is read at start-up: ``idf``, ``vocabulary``, ``words`` and each file's headings are loaded
+    from the index file on first use and cached until the file changes.
+    """
+
+    def __init__(self, index: LexicalIndex | list[Passage]) -> None:
+        """Over a persisted index, or over an in-memory one of the given passages."""
+        self.index = index if isinstance(index, LexicalIndex) else LexicalIndex.of(index)
+
+    @property
+    def idf(self) -> dict[str, float]:
+        """Term → Okapi idf (the ``rank_bm25.BM25Okapi`` formula) over the indexed chunks."""
+        return self.index.idf
+
+    @property
+    def vocabulary(self) -> set[str]:
+        """Every indexed term (stemmed content word)."""
+        return self.index.vocabulary
+
+    @property
+    def words(self) -> set[str]:
+        """Surface content words of the corpus, for spelling correction."""
+        return self.index.words
 
     def section(self, source: str, offset: int) -> str:
         """The heading of the section of ``source`` that ``offset`` lies in ("" before the first)."""
-        hs = self._headings.get(source, [])
+        hs = self.index.headings(source)
         i = bisect.bisect_right(hs, (offset, "\uffff")) - 1
         return hs[i][1] if i >= 0 else ""
 
@@ -82,53 +92,14 @@ class BM25Index:
         """For each {key: word}, the corpus terms whose MiniLM embedding is at least ``threshold`` similar."""
         if not words or not self.vocabulary:
             return {k: set() for k in words}
-        if self._word_vectors is None:
-            self._words = sorted(self.words)
-            self._word_vectors = embed(self._words, batch_size=256)
-        assert self._words is not None
+        corpus_words, vectors = self.index.word_vectors(embed_words)
         keys = sorted(words)
-        sims = embed([words[k] for k in keys]) @ self._word_vectors.T
-        return {k: {stem(self._words[j]) for j in np.flatnonzero(row >= threshold)} for k, row in zip(keys, sims, strict=True)}
+        sims = embed([words[k] for k in keys]) @ vectors.T
+        return {k: {stem(corpus_words[j]) for j in np.flatnonzero(row >= threshold)} for k, row in zip(keys, sims, strict=True)}
 
     def search(self, query: str, n: int) -> list[Passage]:
-        """Top ``n`` chunks with a positive BM25 score."""
-        ids = [self._term_ids[t] for t in terms(query) if t in self._term_ids]
-        if not ids or not self.passages:
-            return []
-        scores = np.asarray(self._weights[:, ids].sum(axis=1)).ravel()
-        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
-        order = sorted(top.tolist(), key=lambda i: (-scores[i], i))
-        return [_with_score(self.passages[i], float(scores[i])) for i in order if scores[i] > 0]
-
-
-def _okapi_weights(docs: list[list[str]], term_ids: dict[str, int], idf: dict[str, float],
-                   k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> sparse.csc_matrix:
-    """Okapi BM25 (the ``rank_bm25.BM25Okapi`` formula) as a docs x terms matrix of per-term scores.
-
-    A query's scores are then the sum of its terms' columns: one sparse slice instead of a Python
-    loop over every document, so retrieval stays in milliseconds at 100k chunks.
-    """
-    rows, cols, tfs = [], [], []
-    lengths = np.array([len(d) for d in docs], dtype=np.float64)
-    for row, doc in enumerate(docs):
-        counts: dict[str, int] = {}
-        for t in doc:
-            counts[t] = counts.get(t, 0) + 1
-        for t, c in counts.items():
-            rows.append(row)
-            cols.append(term_ids.setdefault(t, len(term_ids)))
-            tfs.append(c)
-    if not docs:
-        return sparse.csc_matrix((0, 0))
-    r, c, tf = np.array(rows), np.array(cols), np.array(tfs, dtype=np.float64)
-    n_docs, df = len(docs), np.bincount(c, minlength=len(term_ids))
-    raw = np.log(n_docs - df + 0.5) - np.log(df + 0.5)
-    floor = epsilon * raw.sum() / len(raw)  # rank_bm25: negative idf replaced by a fraction of the mean
-    term_idf = np.where(raw < 0, floor, raw)
-    idf.update(zip(term_ids, term_idf.tolist(), strict=True))
-    norm = k1 * (1 - b + b * lengths / lengths.mean())
-    weights = term_idf[c] * tf * (k1 + 1) / (tf + norm[r])
-    return sparse.csc_matrix((weights, (r, c)), shape=(n_docs, len(term_ids)))
+        """Top ``n`` chunks by BM25 (FTS5's ``bm25()``; see :mod:`qa.retrieval.lexical_index`)."""
+        return self.index.search(terms(query), n)
 
 
 def _with_score(p: Passage, score: float) -> Passage:
@@ -176,13 +147,19 @@ class HybridRetriever(BaseRetriever):
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     def bm25(self) -> BM25Index:
-        """The BM25 index, rebuilt if the store changed since it was built."""
+        """The lexical index, opened on first use and brought in line with the store when the store changed."""
         store: Store = self.store
         key = (store.count(), store.generation())
         with self._lock:
-            if self._index is None or key != self._index_key:
-                self._index = BM25Index(store.all_passages())
-                self._index_key = key
+            if self._index is None or not self._index.index.is_current_file():
+                self._index = BM25Index(open_index(store))
+                self._index_key = (-1, -1)
+            if key != self._index_key:
+                index, in_step = catch_up(self._index.index, store)
+                if index is not self._index.index:
+                    self._index = BM25Index(index)
+                if in_step:
+                    self._index_key = key
             return self._index
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
