@@ -79,8 +79,18 @@ def load_items(path: Path) -> list[Item]:
     return items
 
 
+def indexed_text(path: Path, corpus: Path) -> str:
+    """The text of a gold file as the pipeline indexes it (a PDF's text layer, Markdown rendered)."""
+    from qa.ingest.loader import load
+
+    try:
+        return load(path, corpus).text
+    except ValueError as exc:
+        raise QAError(f"fact gate: gold file {path.name} cannot be read: {exc}") from exc
+
+
 def fact_gate(items: list[Item], corpus: Path) -> None:
-    """Fail, naming the item, if a required fact is in none of its gold files (or a gold file is missing)."""
+    """Fail, naming the item, if a required fact is in none of its gold files as indexed (or one is missing)."""
     cache: dict[str, str] = {}
     for item in items:
         if item.answerable and (not item.facts or not item.gold):
@@ -90,7 +100,7 @@ def fact_gate(items: list[Item], corpus: Path) -> None:
                 path = corpus / name
                 if not path.is_file():
                     raise QAError(f"fact gate: item {item.id}: gold file {name} not in {corpus}")
-                cache[name] = path.read_text(encoding="utf-8", errors="replace")
+                cache[name] = indexed_text(path, corpus)
         for fact in item.facts:
             if fact.startswith("re:"):
                 try:
