@@ -14,8 +14,10 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 from rapidfuzz.distance import OSA
 from text_to_num import alpha2digit
 
-TOKENIZER_VERSION = "2"  # raise when terms() changes: persisted lexical indexes are rebuilt
-STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
+TOKENIZER_VERSION = "3"  # raise when terms() changes: persisted lexical indexes are rebuilt
+# the list's contraction stems ("don", "won" of "don't", "won't") are left out: words keep their apostrophe
+# here, so such a stem only ever stands for itself ("who won?")
+STOPWORDS = frozenset(w for w in STOPWORDS_EN_PLUS if f"{w}'t" not in STOPWORDS_EN_PLUS)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _SEGMENTER = pysbd.Segmenter(language="en", clean=False)

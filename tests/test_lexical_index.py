@@ -201,7 +201,9 @@ def test_the_index_lives_beside_the_store_and_per_chroma_server(tmp_settings):
     one = index_path(tmp_settings.replace(chroma_url="http://10.0.0.1:8000"))
     two = index_path(tmp_settings.replace(chroma_url="http://10.0.0.2:8000"))
     other = index_path(tmp_settings.replace(chroma_url="http://10.0.0.1:8000", collection="other"))
-    assert len({local, one, two, other}) == 4 and all(p.parent == local.parent for p in (one, two, other))
+    assert len({local, one, two, other}) == 4
+    # a server's local mirror lives in the cache beside the models: the (unused) local store path stays empty
+    assert all(p.parent == tmp_settings.model_cache.parent / "lexical" for p in (one, two, other))
 
 
 def test_vocabulary_and_words_counts_equal_the_fts5_vocabulary(indexed):

@@ -198,8 +198,8 @@ class Pipeline:
 
         def answers(backed: Backed | None) -> Backed | None:
             """``backed`` if the reader's judge does not find that its quotes fail to answer the question."""
-            if backed is None:
-                return None
+            if backed is None or not self.policy.judge_at:
+                return backed
             key = tuple((p.source, p.start) for p in backed.quotes)
             if key not in judged:
                 judged[key] = reader.judge(prep.question, backed.quotes, history)

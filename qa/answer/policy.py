@@ -26,10 +26,11 @@ class Policy:
     context_weight: float = 0.5
     # nothing relevant: refuse without asking the model when the best sentence scores below this
     min_relevance: float = 0.15
-    # the reader's probability that no sentence answers, at or above which its answer is a refusal
+    # the reader's probability that no sentence answers, at or above which its answer is a refusal (1: only
+    # its own words can decline)
     refuse_at: float = 0.5
     # the reader's judge (the local model's P(Yes) that a quote answers the question) must reach this for the
-    # quote to stand; readers that cannot judge leave the grounding checks alone to decide
+    # quote to stand; 0: no judge, the grounding checks alone decide
     judge_at: float = 0.4
     # a claim in the reader's own words stands when its quotes hold all its names and figures and this
     # share of its other content words (the words it adds to the question); else the sentence itself is quoted
@@ -45,7 +46,13 @@ class Policy:
 
     @classmethod
     def from_settings(cls, s: Settings) -> Policy:
-        """The policy with the settings' overrides applied."""
+        """The policy with the settings' overrides applied. A probability threshold is a calibration of one
+        model: only the preset it was measured on (CALIBRATED) refuses or judges by probability by default."""
+        refuse_at, judge_at = CALIBRATED.get(s.llm_preset, (1.0, 0.0)) if s.llm == "llamacpp" else (1.0, 0.0)
         return cls(evidence_tokens=s.evidence_tokens, evidence_sentences=s.evidence_sentences,
-                   refuse_at=s.refuse_at if s.refuse_at >= 0 else cls.refuse_at,
-                   judge_at=s.judge_at if s.judge_at >= 0 else cls.judge_at, answer_tokens=s.max_answer_tokens)
+                   refuse_at=s.refuse_at if s.refuse_at >= 0 else refuse_at,
+                   judge_at=s.judge_at if s.judge_at >= 0 else judge_at, answer_tokens=s.max_answer_tokens)
+
+
+# (refuse_at, judge_at) per preset, chosen on the evaluation sets' dev halves (docs/RESULTS.md, stop 19)
+CALIBRATED = {"qwen1.5b": (Policy.refuse_at, Policy.judge_at)}

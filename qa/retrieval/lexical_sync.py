@@ -2,8 +2,8 @@
 
 Where it lives: ``<QA_STORE>/lexical/<collection>.sqlite3`` for a local store (beside Chroma's own
 files, moved aside with them if the store is found corrupt); for a Chroma server (``QA_CHROMA_URL``)
-``<QA_STORE>/lexical/server-<hash of URL and collection>.sqlite3`` on this machine, a local mirror of
-the server's collection.
+``~/.cache/qa/lexical/server-<hash of URL and collection>.sqlite3`` (beside ``QA_MODEL_CACHE``) on this
+machine, a local mirror of the server's collection.
 
 How it stays consistent:
 
@@ -56,7 +56,7 @@ def index_path(settings: Settings) -> Path:
     """Where the lexical index of ``settings``' store and collection lives."""
     if settings.chroma_url:
         key = hashlib.sha256(f"{settings.chroma_url}|{settings.collection}".encode()).hexdigest()[:16]
-        return settings.store / "lexical" / f"server-{key}.sqlite3"
+        return settings.model_cache.parent / "lexical" / f"server-{key}.sqlite3"  # the local store path stays unused
     return settings.store / "lexical" / f"{settings.collection}.sqlite3"
 
 

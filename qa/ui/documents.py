@@ -16,7 +16,7 @@ import zipfile
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
-from qa.ingest.loader import HTML_SUFFIXES, SUFFIXES, TEXT_SUFFIXES
+from qa.ingest.loader import DOCX_SUFFIXES, HTML_SUFFIXES, MARKDOWN_SUFFIXES, PDF_SUFFIXES, SUFFIXES, TEXT_SUFFIXES
 
 
 def safe_name(name: str) -> str | None:
@@ -81,13 +81,13 @@ def content_problem(data: bytes, suffix: str) -> str | None:
     suffix = suffix.lower()
     if not data.strip():
         return "empty file"
-    if suffix in TEXT_SUFFIXES:
+    if suffix in TEXT_SUFFIXES | MARKDOWN_SUFFIXES:
         return None if _is_text(data) else "not UTF-8 or UTF-16 text (save it as UTF-8)"
     if suffix in HTML_SUFFIXES:
         return None if _is_html(data) else "not an HTML page (no tags, or not UTF-8/UTF-16 text)"
-    if suffix == ".pdf":
+    if suffix in PDF_SUFFIXES:
         return None if data.startswith(b"%PDF-") else "not a PDF (no %PDF- header)"
-    if suffix == ".docx":
+    if suffix in DOCX_SUFFIXES:
         return None if _is_docx(data) else "not a Word document (no word/document.xml inside)"
     return "unsupported type"
 
