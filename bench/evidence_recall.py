@@ -5,7 +5,7 @@ numbered evidence passages the model would see? Runs in about a minute (the embe
 selection changes can be compared before a full ``qa eval``. The corpus and store come from the settings
 (``QA_CORPUS``, ``QA_STORE``), as for ``qa eval``.
 
-    python -m bench.evidence_recall [eval/qa_set.jsonl ...]
+    python -m bench.evidence_recall [--split dev|heldout|all] [eval/qa_set.jsonl ...]
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ import sys
 from pathlib import Path
 
 from qa.api import get_pipeline
-from qa.evaluation.dataset import load_items
+from qa.evaluation.dataset import load_items, select_split
 from qa.evaluation.metrics import facts_present
 from qa.ingest.chunker import count_tokens
 
 
-def evidence_recall(path: str) -> str:
+def evidence_recall(path: str, split: str = "all") -> str:
     """One line per set: facts in chunks / in evidence, mean evidence tokens, and the items that miss."""
     pipeline = get_pipeline()
     n = in_chunks = in_evidence = tokens = 0
     missing = []
-    for item in load_items(Path(path)):
+    for item in select_split(load_items(Path(path)), split):
         if not item.answerable or item.history:
             continue
         prep = pipeline.prepare(item.question, [])
@@ -36,14 +36,17 @@ def evidence_recall(path: str) -> str:
         tokens += count_tokens(evidence)
         if not shown:
             missing.append(item.id + (" (in chunks)" if found else ""))
-    return (f"{path}: {n} items, facts in retrieved chunks {in_chunks}, in evidence {in_evidence}, "
+    return (f"{path} ({split}): {n} items, facts in retrieved chunks {in_chunks}, in evidence {in_evidence}, "
             f"mean evidence tokens {tokens / max(n, 1):.0f}; missing: {', '.join(missing) or 'none'}")
 
 
 def main(argv: list[str]) -> None:
     """Print the evidence recall of each QA set given (default: the CI gate's set)."""
+    split = "all"
+    if argv[:1] == ["--split"]:
+        split, argv = argv[1], argv[2:]
     for path in argv or ["eval/qa_set.jsonl"]:
-        print(evidence_recall(path))
+        print(evidence_recall(path, split))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from qa.answer.citations import marked
+from qa.answer.evidence import choose
 from qa.answer.grounding import Grounder
 from qa.answer.pipeline import MODEL_DECLINED, NOTHING_RELEVANT, UNVERIFIED, Pipeline
 from qa.answer.policy import Policy
@@ -167,14 +168,32 @@ def test_a_claim_that_only_restates_the_question_points_at_its_sentence_which_is
     assert g.claim("The meeting of the committee was chaired by [1].", []) is None  # points nowhere
 
 
+def test_a_heading_or_a_sentence_repeated_elsewhere_takes_no_place_in_the_evidence():
+    def s(text: str, start: int, score: float, source: str = "r.md", section: str = "Install") -> tuple[float, Passage]:
+        return score, Passage(source, "R", text, start, start + len(text), f"{source}:0", score, section)
+    ranked = [s("## Install", 0, 0.9), s("pip install thing", 11, 0.8), s("pip  install thing", 90, 0.8, "s.md"),
+              s("Python 3.8+ is needed.", 30, 0.5)]
+    assert [p.text for p in choose(ranked, Policy())] == ["pip install thing", "Python 3.8+ is needed."]
+
+
 def test_another_file_giving_a_different_figure_is_quoted_as_another_account():
     a = Passage("a.txt", "A", "Officials said nine people were killed in the blast.", 0, 52, "a.txt:0", 0.9)
     b = Passage("b.txt", "B", "A hospital source said seven people were killed in the blast.", 0, 61, "b.txt:0", 0.88)
     g = Grounder("How many people were killed in the blast?", [a, b], Policy())
     g.say(g.claim("Nine people were killed [1].", [a]))
-    accounts = g.accounts()
+    accounts = g.accounts(judged=False)
     assert [x.quotes for x in accounts] == [[b]] and accounts[0].prefix == "Another account: "
     assert "seven" in g.say(accounts[0])
+
+
+def test_a_sentence_adding_a_name_is_a_candidate_account_only_where_a_judge_will_vouch_for_it():
+    a = Passage("a.txt", "A", "Iran struck the town of Panjgur in Balochistan.", 0, 47, "a.txt:0", 0.9)
+    b = Passage("a.txt", "A", "Pakistan struck a Panjgur area in Sistan province.", 48, 98, "a.txt:1", 0.8)
+    c = Passage("b.txt", "B", "The strike in Panjgur was condemned.", 0, 36, "b.txt:0", 0.5)  # too far below
+    g = Grounder("Who struck Panjgur?", [a, b, c], Policy())
+    g.say(g.claim("Iran struck Panjgur in Balochistan [1].", [a]))
+    assert [x.quotes for x in g.accounts(judged=True)] == [[b]]  # same file, a name the answer lacks
+    assert g.accounts(judged=False) == []  # unjudged: only another file's different figure
 
 
 # ---- the reader's format -------------------------------------------------------------------------------
@@ -243,6 +262,19 @@ def test_default_model_answers_the_codename_and_refuses_the_unknown(seed_setting
     # tempting: the articles give other casualty figures of the strikes
     unknown = pipeline.ask("How many Pakistani soldiers were killed by the Iranian strike?")
     assert unknown.refused and not unknown.citations
+
+
+@pytest.mark.llm
+def test_default_model_gives_each_account_where_the_articles_disagree(seed_settings):
+    """Two articles place the Panjgur strike in different countries: each account is given with its own quote."""
+    from qa.api import get_pipeline
+
+    answer = get_pipeline(seed_settings, llm_preset="qwen1.5b").ask(
+        "Was the Panjgur area struck by Iran or by Pakistan, according to the articles?")
+    quotes = [c.quote for c in answer.citations]
+    assert "Another account: " in answer.text, answer.text
+    assert any("Balochistan" in q for q in quotes) and any("Sistan" in q for q in quotes), quotes
+    _assert_citations_exact(answer, seed_settings.corpus)
 
 
 @pytest.mark.llm

@@ -55,16 +55,23 @@ def rank(query: str, candidates: list[Passage], idf: Mapping[str, float], policy
     return sorted(scored, key=lambda x: (-x[0], x[1].source, x[1].start))
 
 
+def is_heading(p: Passage) -> bool:
+    """The sentence is its section's title: shown above the section's sentences anyway, it states nothing."""
+    return bool(p.section) and " ".join(p.text.strip("# ").split()) == " ".join(p.section.split())
+
+
 def choose(ranked: list[tuple[float, Passage]], policy: Policy) -> list[Passage]:
     """The best sentences within the policy's budget, each further one of a file counting a little less,
-    shown grouped by file (best file first) in reading order."""
-    pool, chosen, per_file, used = list(ranked), [], {}, 0
+    shown grouped by file (best file first) in reading order. A heading, or a sentence whose words were
+    already chosen elsewhere ("pip install ..." in four places), takes no place."""
+    pool, chosen, per_file, used, seen = list(ranked), [], {}, 0, set()
     while pool and len(chosen) < policy.evidence_sentences:
         i = max(range(len(pool)), key=lambda j: pool[j][0] * policy.same_file_decay ** per_file.get(pool[j][1].source, 0))
         score, s = pool.pop(i)
-        cost = count_tokens(s.text)
-        if chosen and used + cost > policy.evidence_tokens:
+        cost, said = count_tokens(s.text), " ".join(s.text.lower().split())
+        if (chosen and used + cost > policy.evidence_tokens) or said in seen or is_heading(s):
             continue
+        seen.add(said)
         used += cost
         per_file[s.source] = per_file.get(s.source, 0) + 1
         chosen.append(Passage(s.source, s.title, s.text, s.start, s.end, s.chunk_id, round(score, 4), s.section, s.page))

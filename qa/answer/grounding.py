@@ -129,19 +129,24 @@ class Grounder:
         self.stats["dropped"] += 1
         return None
 
-    def accounts(self) -> list[Backed]:
-        """Where another file gives a figure the answer lacks, in a sentence nearly as relevant as the ones
-        cited, that sentence quoted: sources disagree about a toll, a count, a date."""
+    def accounts(self, judged: bool) -> list[Backed]:
+        """Candidate further accounts, best first: sentences nearly as relevant as the ones cited that give a
+        name or figure the answer lacks (sources disagree about a toll, a place, who said it). ``judged``: each
+        will be judged; else only another file's sentence giving a different figure, scoring closer, is one."""
         if not self.citations.items:
             return []
         cited = {c.source for c in self.citations.items}
-        floor = self.policy.account_ratio * max(p.score for p in self.evidence if p.source in cited)
+        quoted = {(c.source, c.start) for c in self.citations.items}
+        ratio = self.policy.account_ratio if judged else self.policy.account_ratio_alone
+        floor = ratio * max(p.score for p in self.evidence if p.source in cited)
         said = " ".join([self.question, *self._said])
         out = []
         for p in sorted(self.evidence, key=lambda p: -p.score):
             heading = p.text.strip("# ") == p.section  # a section's title, not an account of anything
-            if len(out) < self.policy.max_accounts and p.source not in cited and p.score >= floor and not heading \
-                    and numbers(p.text) - numbers(said):
+            adds = numbers(p.text) - numbers(said) or (judged and names(p.text) - set(words(said)))
+            if p.score < floor or heading or (p.source, p.start) in quoted or not adds:
+                continue
+            if judged or p.source not in cited:
                 cited.add(p.source)
                 out.append(Backed(p.text, [p], "Another account: "))
         return out

@@ -196,7 +196,7 @@ class Pipeline:
         reading, reason, reader = Reading(), MODEL_DECLINED, self.reader()
         judged: dict[tuple[tuple[str, int], ...], float | None] = {}
 
-        def answers(backed: Backed | None) -> Backed | None:
+        def answers(backed: Backed | None, bar: float = self.policy.judge_at) -> Backed | None:
             """``backed`` if the reader's judge does not find that its quotes fail to answer the question."""
             if backed is None or not self.policy.judge_at:
                 return backed
@@ -204,8 +204,8 @@ class Pipeline:
             if key not in judged:
                 judged[key] = reader.judge(prep.question, backed.quotes, history)
             p = judged[key]
-            grounder.stats["unjudged" if p is not None and p < self.policy.judge_at else "judged"] += p is not None
-            return None if p is not None and p < self.policy.judge_at else backed
+            grounder.stats["unjudged" if p is not None and p < bar else "judged"] += p is not None
+            return None if p is not None and p < bar else backed
 
         timings["relevance"] = prep.relevance
         if not prep.evidence or prep.relevance < self.policy.min_relevance:
@@ -229,9 +229,11 @@ class Pipeline:
                 raise
             except Exception as exc:
                 raise backend_error(self.settings, exc) from exc
-            if kept:
-                for backed in grounder.accounts():
-                    yield from emit(grounder.say(b) if (b := answers(backed)) else None)
+            if kept:  # further accounts: the best max_accounts + 1 candidates judged, at most max_accounts said
+                said = len(kept)
+                for backed in grounder.accounts(judged=bool(self.policy.judge_at))[:self.policy.max_accounts + 1]:
+                    if len(kept) - said < self.policy.max_accounts:
+                        yield from emit(grounder.say(b) if (b := answers(backed, self.policy.account_judge_at)) else None)
             elif reading.claims and not declined:
                 reason = UNVERIFIED
             timings["read"] = time.perf_counter() - t_read

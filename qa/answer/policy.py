@@ -38,9 +38,13 @@ class Policy:
     # ... and the sentence it comes from is quoted when it holds at least this share of those words
     min_quote_share: float = 0.3
     name_similarity: float = 88.0  # rapidfuzz ratio at which two spellings are one name (Balochistan/Baluchistan)
-    # another file's sentence giving a figure the answer lacks, scoring at least this share of the best cited
-    # sentence's score, is quoted as another account (at most max_accounts of them)
-    account_ratio: float = 0.9
+    # another account: a sentence giving a name or figure the answer lacks, scoring at least this share of
+    # the best cited sentence's score, is quoted when the judge's P(Yes) that it answers the question reaches
+    # account_judge_at (an addition the answer can do without clears a higher bar than the answer itself);
+    # with no judge, only another file's sentence giving a figure the answer lacks, scoring account_ratio_alone
+    account_ratio: float = 0.8
+    account_judge_at: float = 0.65
+    account_ratio_alone: float = 0.9
     max_accounts: int = 2
     answer_tokens: int = 80  # what the reader may write
 

@@ -80,13 +80,16 @@ def load_items(path: Path) -> list[Item]:
 
 
 def indexed_text(path: Path, corpus: Path) -> str:
-    """The text of a gold file as the pipeline indexes it (a PDF's text layer, Markdown rendered)."""
+    """The text of a corpus file as the pipeline indexes it (a PDF's text layer, Markdown rendered); QAError
+    saying why when it is missing or cannot be read."""
     from qa.ingest.loader import load
 
+    if not path.is_file():
+        raise QAError(f"{path.name} is not a file of {corpus}")
     try:
         return load(path, corpus).text
     except ValueError as exc:
-        raise QAError(f"fact gate: gold file {path.name} cannot be read: {exc}") from exc
+        raise QAError(f"{path.name} cannot be read: {exc}") from exc
 
 
 def fact_gate(items: list[Item], corpus: Path) -> None:
@@ -97,10 +100,10 @@ def fact_gate(items: list[Item], corpus: Path) -> None:
             raise QAError(f"fact gate: item {item.id} is answerable but has no facts or no gold files")
         for name in item.gold:
             if name not in cache:
-                path = corpus / name
-                if not path.is_file():
-                    raise QAError(f"fact gate: item {item.id}: gold file {name} not in {corpus}")
-                cache[name] = indexed_text(path, corpus)
+                try:
+                    cache[name] = indexed_text(corpus / name, corpus)
+                except QAError as exc:
+                    raise QAError(f"fact gate: item {item.id}: gold file {exc}") from exc
         for fact in item.facts:
             if fact.startswith("re:"):
                 try:

@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from qa.evaluation.dataset import fact_matches
-from qa.ingest.loader import load
+from qa.errors import QAError
+from qa.evaluation.dataset import fact_matches, indexed_text
 from qa.text import content_words, sentence_spans
 
 MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
@@ -104,10 +104,9 @@ def phantom_count(citations: Sequence[dict], corpus: Path) -> int:
     for c in citations:
         src = str(c["source"])
         if src not in cache:
-            path = corpus / src
             try:
-                cache[src] = load(path, corpus).text if path.is_file() else None
-            except ValueError:
+                cache[src] = indexed_text(corpus / src, corpus)
+            except QAError:
                 cache[src] = None
         text = cache[src]
         if text is None or text[int(c["start"]) : int(c["end"])] != c["quote"]:
