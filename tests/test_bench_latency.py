@@ -1,4 +1,4 @@
-"""bench.latency's arithmetic and table on fixed numbers (no timing is measured here)."""
+"""bench.latency's (and bench.judge_auc's) arithmetic and tables on fixed numbers (no timing is measured here)."""
 
 from __future__ import annotations
 
@@ -67,3 +67,11 @@ def test_a_missing_corpus_or_an_empty_split_is_an_error(monkeypatch, capsys, tmp
                         f'[absent]\ncorpus = "{tmp_path / "nowhere"}"\nset = "{tmp_path / "none.jsonl"}"\n')
     assert main([*argv, "--registry", str(registry), "--no-append"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_judge_auc_ranks_and_labels():
+    from bench.judge_auc import auc, label
+
+    assert auc([0.9, 0.8], [0.1, 0.8]) == 0.875  # one tie counts half
+    assert label({"answerable": False, "passed": False}) == "no answer"
+    assert [label({"answerable": True, "passed": p}) for p in (True, False)] == ["answers", "wrong"]

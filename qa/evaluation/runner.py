@@ -47,6 +47,7 @@ class ItemResult:
     markup: bool = False
     prompt_tokens: float | None = None  # Answer.timings["prompt_tokens"], when the pipeline reports it
     model_calls: float | None = None
+    quotes: list[str] = field(default_factory=list)  # the citations' quotes, in the answer's order
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
@@ -62,6 +63,7 @@ def score(item: Item, answer: Answer, ranked_files: list[str], corpus: Path,
     r = ItemResult(item.id, item.type, item.question, item.answerable, answer.text, answer.refused, m.distinct(cited),
                    split=item.split_label)
     r.markup = m.has_markup(answer.text)
+    r.quotes = [c.quote for c in answer.citations]
     r.prompt_tokens = _number(answer.timings.get("prompt_tokens"))
     r.model_calls = _number(answer.timings.get("model_calls"))
     r.phantom = m.phantom_count(cites, corpus) + sum(1 for c in answer.citations if c.n < 1 or c.n > len(cites))
