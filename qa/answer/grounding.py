@@ -142,9 +142,8 @@ class Grounder:
         said = " ".join([self.question, *self._said])
         out = []
         for p in sorted(self.evidence, key=lambda p: -p.score):
-            heading = p.text.strip("# ") == p.section  # a section's title, not an account of anything
             adds = numbers(p.text) - numbers(said) or (judged and names(p.text) - set(words(said)))
-            if p.score < floor or heading or (p.source, p.start) in quoted or not adds:
+            if p.score < floor or (p.source, p.start) in quoted or not adds:  # (evidence holds no heading)
                 continue
             if judged or p.source not in cited:
                 cited.add(p.source)
