@@ -35,6 +35,7 @@ ENV_VARS = {
     "QA_K": "k",
     "QA_EVIDENCE_SENTENCES": "evidence_sentences",
     "QA_EVIDENCE_TOKENS": "evidence_tokens",
+    "QA_FIRST_EVIDENCE_TOKENS": "first_evidence_tokens",
     "QA_LLM_TIMEOUT": "llm_timeout",
     "QA_LLM_RETRIES": "llm_retries",
     "QA_LLM_THREADS": "llm_threads",
@@ -71,7 +72,10 @@ class Settings:
     # retrieval: chunks fused from BM25 + dense, then sentences offered to the LLM
     k: int = 8
     evidence_sentences: int = 14  # numbered sentences the reader sees, at most
-    evidence_tokens: int = 300  # their length in tokens sets the time to the first word (see docs/RESULTS.md)
+    evidence_tokens: int = 300  # their length in tokens: what the reader may read (see docs/RESULTS.md)
+    # the best of them within this many tokens are read first, the rest only when those do not answer; their
+    # length sets the time to the first word (0: all at once)
+    first_evidence_tokens: int = 100
     max_question_chars: int = 2000
     # generation
     max_answer_tokens: int = 80  # what the reader may write: sentence numbers and a short answer
@@ -134,6 +138,8 @@ def _validated(s: Settings) -> Settings:
         raise QAError(f"QA_READER must be one of {', '.join(READERS)}, not {s.reader!r}")
     if s.k < 1 or s.evidence_sentences < 1:
         raise QAError("k and evidence_sentences must be at least 1")
+    if s.first_evidence_tokens < 0:
+        raise QAError("QA_FIRST_EVIDENCE_TOKENS must be 0 (read all at once) or more")
     if min(s.ui_user_answers, s.ui_queue_size, s.ui_concurrent_answers) < 1 or s.upload_max_mb <= 0:
         raise QAError("QA_UI_USER_ANSWERS, QA_UI_QUEUE_SIZE, QA_UI_CONCURRENT_ANSWERS and QA_UPLOAD_MAX_MB must be positive")
     return s

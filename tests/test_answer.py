@@ -173,7 +173,30 @@ def test_a_heading_or_a_sentence_repeated_elsewhere_takes_no_place_in_the_eviden
         return score, Passage(source, "R", text, start, start + len(text), f"{source}:0", score, section)
     ranked = [s("## Install", 0, 0.9), s("pip install thing", 11, 0.8), s("pip  install thing", 90, 0.8, "s.md"),
               s("Python 3.8+ is needed.", 30, 0.5)]
-    assert [p.text for p in choose(ranked, Policy())] == ["pip install thing", "Python 3.8+ is needed."]
+    assert [p.text for p in choose(ranked, Policy())[0]] == ["pip install thing", "Python 3.8+ is needed."]
+
+
+def test_the_best_sentences_within_the_first_budget_lead_and_both_are_shown_in_reading_order():
+    def s(text: str, start: int, source: str) -> Passage:
+        return Passage(source, source, text, start, start + len(text), f"{source}:0")
+    best, second, third = s("The dam is 40 metres high.", 50, "a"), s("It opened in 1932.", 0, "a"), s("Floods came.", 0, "b")
+    ranked = [(0.9, best), (0.8, third), (0.7, second)]
+    evidence, lead = choose(ranked, Policy(first_tokens=14))  # the best two are 8 + 5 tokens, the third 7
+    assert [p.text for p in evidence] == [second.text, best.text, third.text]
+    assert [p.text for p in lead] == [best.text, third.text]
+    assert choose(ranked, Policy(first_tokens=0))[1] == evidence  # 0: all are read at once
+
+
+def test_the_wider_reading_follows_only_when_nothing_from_the_leading_sentences_stands(seed_pipeline):
+    """The reader reads the best sentences first, and all of them only when nothing it says from those stands."""
+    reply = "The operation was codenamed Marg Bar Sarmachar [1]."
+    once = _ask(seed_pipeline, reply)
+    assert not once.refused and once.timings["model_calls"] == 1 and "widened" not in once.timings
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="none"), AIMessage(content=reply)]))
+    twice = Pipeline(seed_pipeline.settings, llm=model).ask(CODENAME_Q)
+    assert not twice.refused and twice.timings["model_calls"] == 2 and twice.timings["widened"] == 1
+    assert "Marg Bar Sarmachar" in twice.text
+    _assert_citations_exact(twice, seed_pipeline.settings.corpus)
 
 
 def test_another_file_giving_a_different_figure_is_quoted_as_another_account():

@@ -60,7 +60,8 @@ def test_evidence_is_shown_by_document_and_section_in_reading_order():
     a1 = Passage("a.md", "Kettle", "Fill to the MAX line.", 50, 71, "a.md:0", section="Use")
     a2 = Passage("a.md", "Kettle", "The warranty lasts two years.", 10, 39, "a.md:0", section="Warranty")
     b1 = Passage("b.md", "Toaster", "Toast for two minutes.", 0, 22, "b.md:0")
-    chosen = choose([(0.9, a1), (0.8, b1), (0.7, a2)], Policy())
+    chosen, lead = choose([(0.9, a1), (0.8, b1), (0.7, a2)], Policy())
+    assert lead == chosen  # all within the first reading's tokens
     assert [p.text for p in chosen] == [a2.text, a1.text, b1.text]  # best file first, each in reading order
     assert render(chosen).splitlines() == ["Document: Kettle", "Section: Warranty", "[1] The warranty lasts two years.",
                                            "Section: Use", "[2] Fill to the MAX line.", "Document: Toaster",

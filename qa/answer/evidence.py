@@ -60,10 +60,11 @@ def is_heading(p: Passage) -> bool:
     return bool(p.section) and " ".join(p.text.strip("# ").split()) == " ".join(p.section.split())
 
 
-def choose(ranked: list[tuple[float, Passage]], policy: Policy) -> list[Passage]:
-    """The best sentences within the policy's budget, each further one of a file counting a little less,
-    shown grouped by file (best file first) in reading order. A heading, or a sentence whose words were
-    already chosen elsewhere ("pip install ..." in four places), takes no place."""
+def choose(ranked: list[tuple[float, Passage]], policy: Policy) -> tuple[list[Passage], list[Passage]]:
+    """The best sentences within the policy's budget, each further one of a file counting a little less, and
+    the best of those within ``policy.first_tokens`` (0: all), read first (see the pipeline); each shown
+    grouped by file (best file first) in reading order. A heading, or a sentence whose words were already
+    chosen elsewhere ("pip install ..." in four places), takes no place."""
     pool, chosen, per_file, used, seen = list(ranked), [], {}, 0, set()
     while pool and len(chosen) < policy.evidence_sentences:
         i = max(range(len(pool)), key=lambda j: pool[j][0] * policy.same_file_decay ** per_file.get(pool[j][1].source, 0))
@@ -75,6 +76,17 @@ def choose(ranked: list[tuple[float, Passage]], policy: Policy) -> list[Passage]
         used += cost
         per_file[s.source] = per_file.get(s.source, 0) + 1
         chosen.append(Passage(s.source, s.title, s.text, s.start, s.end, s.chunk_id, round(score, 4), s.section, s.page))
+    lead, used = [], 0
+    for s in chosen:
+        cost = count_tokens(s.text)
+        if not policy.first_tokens or not lead or used + cost <= policy.first_tokens:
+            lead.append(s)
+            used += cost
+    return in_reading_order(chosen), in_reading_order(lead)
+
+
+def in_reading_order(chosen: list[Passage]) -> list[Passage]:
+    """Sentences grouped by file, best file first, each file's in reading order."""
     files = list(dict.fromkeys(s.source for s in chosen))
     return sorted(chosen, key=lambda s: (files.index(s.source), s.start))
 

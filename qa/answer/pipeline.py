@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
 from qa.answer.citations import without_markers
-from qa.answer.evidence import choose, rank, render, sentences
+from qa.answer.evidence import choose, rank, sentences
 from qa.answer.grounding import Backed, Grounder
 from qa.answer.policy import Policy
 from qa.answer.reader import LexicalReader, ModelReader, Reading
@@ -73,6 +73,7 @@ class Prepared:
     question: str  # as asked, spelling corrected
     query: str  # what was searched: a follow-up with the turn before it
     evidence: list[Passage]
+    lead: list[Passage]  # the best of them, read first (all of them only when those do not answer)
     relevance: float  # the best sentence's score
     chunks: dict[str, str]  # chunk id → text of the retrieved chunks
     timings: dict[str, float] = field(default_factory=dict)
@@ -156,9 +157,9 @@ class Pipeline:
         chunks = self.retriever.search(query, self.settings.k)
         t1 = time.perf_counter()
         ranked = rank(query, sentences(chunks, index.section), index.idf, self.policy)
-        evidence = choose(ranked, self.policy)
+        evidence, lead = choose(ranked, self.policy)
         timings = {"retrieve": t1 - t0, "select": time.perf_counter() - t1}
-        return Prepared(asked, query, evidence, ranked[0][0] if ranked else 0.0, {c.chunk_id: c.text for c in chunks},
+        return Prepared(asked, query, evidence, lead, ranked[0][0] if ranked else 0.0, {c.chunk_id: c.text for c in chunks},
                         timings)
 
     def reader(self) -> ModelReader | LexicalReader:
@@ -207,28 +208,40 @@ class Pipeline:
             grounder.stats["unjudged" if p is not None and p < bar else "judged"] += p is not None
             return None if p is not None and p < bar else backed
 
-        timings["relevance"] = prep.relevance
-        if not prep.evidence or prep.relevance < self.policy.min_relevance:
-            reason = NOTHING_RELEVANT
-        else:
-            t_read = time.perf_counter()
-            stream = reader.read(prep.question, prep.evidence, render(prep.evidence), history)
+        def read(shown: list[Passage], refuse_at: float, bar: float) -> Generator[str, None, tuple[Reading, bool]]:
+            """Verified text of the reader's claims from the ``shown`` sentences, each judged at ``bar``; its
+            reading and whether it declined."""
+            stream = reader.read(prep.question, shown, history, refuse_at)
             declined = False
             try:
                 while True:
                     kind, value = next(stream)
                     if kind == "claim":
                         sentence, ids = value  # type: ignore[misc]
-                        cited = [prep.evidence[i - 1] for i in ids]
+                        cited = [shown[i - 1] for i in ids]
                         backed = grounder.claim(sentence, cited)
                         declined |= backed is None and grounder.declines(sentence, cited)
-                        yield from emit(grounder.say(b) if (b := answers(backed)) else None)
+                        yield from emit(grounder.say(b) if (b := answers(backed, bar)) else None)
             except StopIteration as stop:
-                reading = stop.value
+                return stop.value, declined
             except BackendError:
                 raise
             except Exception as exc:
                 raise backend_error(self.settings, exc) from exc
+
+        timings["relevance"] = prep.relevance
+        if not prep.evidence or prep.relevance < self.policy.min_relevance:
+            reason = NOTHING_RELEVANT
+        else:
+            t_read = time.perf_counter()
+            declined = False
+            wider = len(prep.lead) < len(prep.evidence)
+            if wider:  # the leading sentences first: about half the questions end there
+                reading, declined = yield from read(prep.lead, self.policy.widen_at, self.policy.lead_judge_at)
+                timings["p_none_lead"] = reading.p_none if reading.p_none is not None else -1.0
+            if not kept:
+                reading, declined = yield from read(prep.evidence, self.policy.refuse_at, self.policy.judge_at)
+                timings["widened"] = float(wider)
             if kept:  # further accounts: the best max_accounts + 1 candidates judged, at most max_accounts said
                 said = len(kept)
                 for backed in grounder.accounts(judged=bool(self.policy.judge_at))[:self.policy.max_accounts + 1]:

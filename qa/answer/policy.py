@@ -19,6 +19,11 @@ class Policy:
     # evidence: the numbered sentences the reader sees; their length sets the time to the first word
     evidence_tokens: int = 300  # tiktoken tokens of sentences shown (titles and headings come on top)
     evidence_sentences: int = 14  # at most this many sentences
+    # the reader first reads only the best of them within first_tokens (0: all at once); it reads them all
+    # when its probability that none of those answers reaches widen_at, or when nothing it says from them stands
+    first_tokens: int = 100
+    widen_at: float = 0.3
+    lead_judge_at: float = 0.5  # what the judge must give an answer from those alone (a wider reading follows)
     same_file_decay: float = 0.85  # each further sentence of an already chosen file counts this much less
     # a sentence's score: this share of its dense similarity to the question, the rest its lexical coverage,
     # of which its document title and section heading carry context_weight (bench: evidence recall sweep)
@@ -52,11 +57,14 @@ class Policy:
     def from_settings(cls, s: Settings) -> Policy:
         """The policy with the settings' overrides applied. A probability threshold is a calibration of one
         model: only the preset it was measured on (CALIBRATED) refuses or judges by probability by default."""
-        refuse_at, judge_at = CALIBRATED.get(s.llm_preset, (1.0, 0.0)) if s.llm == "llamacpp" else (1.0, 0.0)
+        refuse_at, judge_at, widen_at = CALIBRATED.get(s.llm_preset, UNCALIBRATED) if s.llm == "llamacpp" else UNCALIBRATED
         return cls(evidence_tokens=s.evidence_tokens, evidence_sentences=s.evidence_sentences,
+                   first_tokens=s.first_evidence_tokens, widen_at=widen_at,
                    refuse_at=s.refuse_at if s.refuse_at >= 0 else refuse_at,
                    judge_at=s.judge_at if s.judge_at >= 0 else judge_at, answer_tokens=s.max_answer_tokens)
 
 
-# (refuse_at, judge_at) per preset, chosen on the evaluation sets' dev halves (docs/RESULTS.md, stop 19)
-CALIBRATED = {"qwen1.5b": (Policy.refuse_at, Policy.judge_at)}
+# (refuse_at, judge_at, widen_at) per preset, chosen on the evaluation sets' dev halves (docs/RESULTS.md, stops 19
+# and 25); any other model refuses, and reads all the evidence, only when its own words decline, and is not judged
+CALIBRATED = {"qwen1.5b": (Policy.refuse_at, Policy.judge_at, Policy.widen_at)}
+UNCALIBRATED = (1.0, 0.0, 1.0)

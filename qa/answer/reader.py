@@ -23,7 +23,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from qa.answer.citations import without_markers
-from qa.answer.evidence import coverage
+from qa.answer.evidence import coverage, render
 from qa.answer.policy import Policy
 from qa.answer.prompts import template_text
 from qa.models import Passage
@@ -106,15 +106,18 @@ class ModelReader:
         self.calls += 1
         return p
 
-    def read(self, question: str, evidence: list[Passage], rendered: str, history: list[tuple[str, str]]) -> Stream:
-        """Stream the reader's claims; return its :class:`Reading`."""
-        system, user = template_text("reader_system").strip(), user_message(question, rendered, history)
+    def read(self, question: str, evidence: list[Passage], history: list[tuple[str, str]],
+             refuse_at: float | None = None) -> Stream:
+        """Stream the reader's claims from the numbered ``evidence``; return its :class:`Reading`. It refuses
+        when its P(none) reaches ``refuse_at`` (default: the policy's)."""
+        system, user = template_text("reader_system").strip(), user_message(question, render(evidence), history)
+        bar = self.policy.refuse_at if refuse_at is None else refuse_at
         reading = Reading()
         self.calls += 1
         n = len(evidence)
 
         def choose(p: dict[str, float]) -> str | None:  # the policy, not the argmax, decides a refusal
-            return None if p_none(p) >= self.policy.refuse_at else grammar(n)
+            return None if p_none(p) >= bar else grammar(n)
 
         if hasattr(self.llm, "constrained"):
             pieces = self.llm.constrained(system, user, NONES, choose, self.policy.answer_tokens)
@@ -153,7 +156,8 @@ class LexicalReader:
         """No judgement."""
         return None
 
-    def read(self, question: str, evidence: list[Passage], rendered: str, history: list[tuple[str, str]]) -> Stream:
+    def read(self, question: str, evidence: list[Passage], history: list[tuple[str, str]],
+             refuse_at: float | None = None) -> Stream:
         """The best covering sentence's number, or none."""
         top = max(self.idf.values(), default=1.0)
         weights = {t: self.idf.get(t, top) for t in set(terms(question))}
