@@ -22,7 +22,7 @@ class Policy:
     # the reader first reads only the best of them within first_tokens (0: all at once); it reads them all
     # when its probability that none of those answers reaches widen_at, or when nothing it says from them stands
     first_tokens: int = 100
-    widen_at: float = 0.3
+    widen_at: float = 0.25
     lead_judge_at: float = 0.5  # what the judge must give an answer from those alone (a wider reading follows)
     same_file_decay: float = 0.85  # each further sentence of an already chosen file counts this much less
     # a sentence's score: this share of its dense similarity to the question, the rest its lexical coverage,
