@@ -1,9 +1,9 @@
 """Do the gold facts reach the model? Retrieval and evidence selection measured without the LLM.
 
-For each answerable single-turn item of a QA set: are all its facts in the retrieved chunks, and in the
-numbered evidence passages the model would see? Runs in about a minute (the embedder only), so retrieval and
-selection changes can be compared before a full ``qa eval``. The corpus and store come from the settings
-(``QA_CORPUS``, ``QA_STORE``), as for ``qa eval``.
+For each answerable single-turn item of a QA set: are all its facts in the retrieved chunks, in the
+numbered evidence passages the model may see, and in the lead it reads first? Runs in about a minute (the
+embedder only), so retrieval and selection changes can be compared before a full ``qa eval``. The corpus and
+store come from the settings (``QA_CORPUS``, ``QA_STORE``), as for ``qa eval``.
 
     python -m bench.evidence_recall [--split dev|heldout|all] [eval/qa_set.jsonl ...]
 """
@@ -22,7 +22,7 @@ from qa.ingest.chunker import count_tokens
 def evidence_recall(path: str, split: str = "all") -> str:
     """One line per set: facts in chunks / in evidence, mean evidence tokens, and the items that miss."""
     pipeline = get_pipeline()
-    n = in_chunks = in_evidence = tokens = 0
+    n = in_chunks = in_evidence = in_lead = tokens = 0
     missing = []
     for item in select_split(load_items(Path(path)), split):
         if not item.answerable or item.history:
@@ -33,10 +33,12 @@ def evidence_recall(path: str, split: str = "all") -> str:
         found = facts_present(" ".join(c.text for c in chunks), item.facts)
         shown = facts_present(evidence, item.facts)
         n, in_chunks, in_evidence = n + 1, in_chunks + found, in_evidence + shown
+        in_lead += facts_present(" ".join(p.text for p in prep.lead), item.facts)
         tokens += count_tokens(evidence)
         if not shown:
             missing.append(item.id + (" (in chunks)" if found else ""))
-    return (f"{path} ({split}): {n} items, facts in retrieved chunks {in_chunks}, in evidence {in_evidence}, "
+    return (f"{path} ({split}): {n} items, facts in retrieved chunks {in_chunks}, in evidence {in_evidence} "
+            f"(in its lead {in_lead}), "
             f"mean evidence tokens {tokens / max(n, 1):.0f}; missing: {', '.join(missing) or 'none'}")
 
 
