@@ -65,7 +65,7 @@ def choose(ranked: list[tuple[float, Passage]], policy: Policy) -> tuple[list[Pa
     the best of those within ``policy.first_tokens`` (0: all), read first (see the pipeline); each shown
     grouped by file (best file first) in reading order. A heading, or a sentence whose words were already
     chosen elsewhere ("pip install ..." in four places), takes no place."""
-    pool, chosen, per_file, used, seen = list(ranked), [], {}, 0, set()
+    pool, chosen, lead, per_file, used, led, seen = list(ranked), [], [], {}, 0, 0, set()
     while pool and len(chosen) < policy.evidence_sentences:
         i = max(range(len(pool)), key=lambda j: pool[j][0] * policy.same_file_decay ** per_file.get(pool[j][1].source, 0))
         score, s = pool.pop(i)
@@ -76,12 +76,9 @@ def choose(ranked: list[tuple[float, Passage]], policy: Policy) -> tuple[list[Pa
         used += cost
         per_file[s.source] = per_file.get(s.source, 0) + 1
         chosen.append(Passage(s.source, s.title, s.text, s.start, s.end, s.chunk_id, round(score, 4), s.section, s.page))
-    lead, used = [], 0
-    for s in chosen:
-        cost = count_tokens(s.text)
-        if not policy.first_tokens or not lead or used + cost <= policy.first_tokens:
-            lead.append(s)
-            used += cost
+        if not policy.first_tokens or not lead or led + cost <= policy.first_tokens:
+            lead.append(chosen[-1])
+            led += cost
     return in_reading_order(chosen), in_reading_order(lead)
 
 
