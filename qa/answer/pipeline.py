@@ -234,7 +234,6 @@ class Pipeline:
             reason = NOTHING_RELEVANT
         else:
             t_read = time.perf_counter()
-            declined = False
             wider = len(prep.lead) < len(prep.evidence)
             if wider:  # the leading sentences first: about half the questions end there
                 reading, declined = yield from read(prep.lead, self.policy.widen_at, self.policy.lead_judge_at)

@@ -16,7 +16,7 @@ from qa.settings import Settings
 class Policy:
     """Thresholds and budgets of one answer."""
 
-    # evidence: the numbered sentences the reader sees; their length sets the time to the first word
+    # evidence: the numbered sentences the reader may see; the first reading's length sets the time to the first word
     evidence_tokens: int = 300  # tiktoken tokens of sentences shown (titles and headings come on top)
     evidence_sentences: int = 14  # at most this many sentences
     # the reader first reads only the best of them within first_tokens (0: all at once); it reads them all
