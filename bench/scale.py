@@ -16,9 +16,10 @@ Each size runs in a fresh subprocess, so its peak RSS is its own. Per size it re
 real ingest path (load, chunk, Chroma and lexical-index writes) but with random unit vectors in place of
 MiniLM's (the embedder is not what is measured, and a 100k-chunk store takes ~50 min to embed); then
 ``--processes`` fresh processes each prepare two questions (everything before the LLM: spelling
-correction, retrieval, evidence selection). Per process: time from its start to the first question's
-retrieval done, and each question's time. ``--baseline-src`` runs the same processes with another source
-tree (e.g. an older checkout) against the same store.
+correction, retrieval, evidence selection), once straight away and once after ``Pipeline.warm_up`` (what
+``qa ui`` does before it serves: open the store and lexical index, load the models). Per process: time from
+its start to the first question's retrieval done, and each question's time. ``--baseline-src`` runs the same
+processes with another source tree (e.g. an older checkout) against the same store.
 
 Timings vary with machine load: compare the figures of one run with each other, not across runs.
 """
@@ -199,8 +200,12 @@ t_import = time.time()
 embed(["warm up"])  # the embedder's load is the same at any corpus size
 t_model = time.time()
 pipeline = Pipeline(load_settings(corpus=sys.argv[2], store=sys.argv[3]))
-out = {"import_s": t_import - t0, "model_s": t_model - t_import, "questions": []}
-for q in sys.argv[4:]:
+out = {"import_s": t_import - t0, "model_s": t_model - t_import, "questions": [], "warm_up_s": 0.0}
+if sys.argv[4] == "warm":  # as `qa ui` does before it serves
+    t = time.perf_counter()
+    pipeline.warm_up()
+    out["warm_up_s"] = time.perf_counter() - t
+for q in sys.argv[5:]:
     t = time.perf_counter()
     prep = pipeline.prepare(q, [])
     out["questions"].append({"prepare_s": time.perf_counter() - t, **prep.timings})
@@ -214,13 +219,14 @@ print(json.dumps(out))
 """
 
 
-def restart(workdir: Path, processes: int, src: Path) -> dict[str, Any]:
-    """Fresh processes over the store in ``workdir``, each preparing two questions (run from source tree ``src``)."""
+def restart(workdir: Path, processes: int, src: Path, warm: bool = False) -> dict[str, Any]:
+    """Fresh processes over the store in ``workdir``, each preparing two questions (run from source tree ``src``),
+    after ``Pipeline.warm_up`` when ``warm`` (what ``qa ui`` does before it serves)."""
     runs = []
     for i in range(processes):
         questions = [RETRIEVAL_QUERIES[(2 * i) % len(RETRIEVAL_QUERIES)], RETRIEVAL_QUERIES[(2 * i + 1) % len(RETRIEVAL_QUERIES)]]
         cmd = [sys.executable, "-c", FIRST_QUESTIONS, str(time.time()), str(workdir / "corpus"), str(workdir / "store"),
-               *questions]
+               "warm" if warm else "cold", *questions]
         out = subprocess.run(cmd, cwd=src, capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
         if out.returncode:
             sys.exit(f"restart run failed:\n{out.stderr[-3000:]}")
@@ -232,11 +238,12 @@ def restart(workdir: Path, processes: int, src: Path) -> dict[str, Any]:
     first = [r["questions"][0] for r in runs]
     second = [r["questions"][1] for r in runs]
     return {
-        "src": str(src), "processes": processes,
+        "src": f"{src}{' (warmed up)' if warm else ''}", "processes": processes,
+        "warm_up_s": mean([r["warm_up_s"] for r in runs]),
         "start_to_first_s": mean([r["start_to_first_s"] for r in runs]),
         "import_s": mean([r["import_s"] for r in runs]), "model_s": mean([r["model_s"] for r in runs]),
-        **{f"first_{k}": mean([q[k] for q in first]) for k in ("prepare_s", "condense", "retrieve", "select")},
-        **{f"second_{k}": mean([q[k] for q in second]) for k in ("prepare_s", "condense", "retrieve", "select")},
+        **{f"first_{k}": mean([q[k] for q in first]) for k in ("prepare_s", "retrieve", "select")},
+        **{f"second_{k}": mean([q[k] for q in second]) for k in ("prepare_s", "retrieve", "select")},
         "synonyms_first_s": mean([r["synonyms_first_s"] for r in runs]),
         "synonyms_second_s": mean([r["synonyms_second_s"] for r in runs]),
     }
@@ -246,16 +253,15 @@ def restart_row(b: dict[str, Any], r: dict[str, Any]) -> str:
     """One Markdown row of the restart table."""
     ms = 1000
     return (f"| {b['chunks']:,} | {r['src']} | {r['start_to_first_s']:.2f} s | "
-            f"{r['first_prepare_s'] * ms:.0f} ms ({r['first_condense'] * ms:.0f} / {r['first_retrieve'] * ms:.0f} / "
-            f"{r['first_select'] * ms:.0f}) | {r['second_prepare_s'] * ms:.0f} ms ({r['second_condense'] * ms:.0f} / "
-            f"{r['second_retrieve'] * ms:.0f} / {r['second_select'] * ms:.0f}) | "
+            f"{r['first_prepare_s'] * ms:.0f} ms ({r['first_retrieve'] * ms:.0f} / {r['first_select'] * ms:.0f}) | "
+            f"{r['second_prepare_s'] * ms:.0f} ms ({r['second_retrieve'] * ms:.0f} / {r['second_select'] * ms:.0f}) | "
             f"{r['first_prepare_s'] / r['second_prepare_s']:.2f}× | {r['first_retrieve'] / r['second_retrieve']:.2f}× | "
             f"{r['synonyms_first_s']:.2f} / {r['synonyms_second_s']:.3f} s |")
 
 
 RESTART_HEADER = (
-    "| chunks | source tree | process start → first question's retrieval done | first question (spelling / retrieve "
-    "/ select) | second question | first ÷ second | retrieve first ÷ second | synonyms() first / second |\n"
+    "| chunks | source tree | process start → first question's retrieval done | first question (open, spell and "
+    "retrieve / select) | second question | first ÷ second | retrieve first ÷ second | synonyms() first / second |\n"
     "| --- | --- | --- | --- | --- | --- | --- | --- |"
 )
 
@@ -278,8 +284,9 @@ def restart_main(args: argparse.Namespace) -> None:
             built = json.loads(done.read_text())
             print(f"built: {json.dumps(built)}", flush=True)
             trees = [ROOT] + ([Path(args.baseline_src)] if args.baseline_src else [])
-            for src in trees:
-                r = restart(workdir, args.processes if src == ROOT else 1, src)
+            runs = [(src, False) for src in trees] + [(ROOT, True)]
+            for src, warm in runs:
+                r = restart(workdir, args.processes if src == ROOT else 1, src, warm)
                 print(f"{RESTART_HEADER}\n{restart_row(built, r)}\nraw: {json.dumps(r)}", flush=True)
 
 

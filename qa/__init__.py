@@ -1,9 +1,9 @@
 """qa: offline question answering over a folder of documents, with verified citations."""
 
-from qa.api import ask, ask_stream, get_pipeline, ingest
+from qa.api import ask, ask_stream, get_pipeline, ingest, warm_up
 from qa.errors import QAError
 from qa.models import Answer, Citation, Passage
 from qa.settings import Settings, load_settings
 
-__all__ = ["ask", "ask_stream", "ingest", "get_pipeline", "Answer", "Citation", "Passage", "QAError",
+__all__ = ["ask", "ask_stream", "ingest", "warm_up", "get_pipeline", "Answer", "Citation", "Passage", "QAError",
            "Settings", "load_settings"]

@@ -37,6 +37,11 @@ def ask_stream(question: str, history: list[tuple[str, str]] | None = None, **ov
     return get_pipeline(**overrides).stream(question, history)
 
 
+def warm_up(**overrides: Any) -> None:
+    """Open the index and load the models now, so the first :func:`ask` is as fast as the next."""
+    get_pipeline(**overrides).warm_up()
+
+
 def ingest(corpus: str | None = None, progress: bool = False, **overrides: Any) -> IngestReport:
     """Index ``corpus`` (default: the configured corpus) incrementally."""
     return get_pipeline(**overrides).ingest(corpus, progress)

@@ -187,6 +187,14 @@ def test_the_best_sentences_within_the_first_budget_lead_and_both_are_shown_in_r
     assert choose(ranked, Policy(first_tokens=0))[1] == evidence  # 0: all are read at once
 
 
+def test_warm_up_opens_the_index_and_leaves_a_model_without_saved_states_alone(seed_pipeline):
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="The operation was codenamed Marg Bar Sarmachar [1].")]))
+    p = Pipeline(seed_pipeline.settings, llm=model)
+    p.warm_up()
+    assert p.store.count() > 0 and p._retriever is not None
+    assert "Marg Bar Sarmachar" in p.ask(CODENAME_Q).text  # the model's one reply was not spent
+
+
 def test_the_wider_reading_follows_only_when_nothing_from_the_leading_sentences_stands(seed_pipeline):
     """The reader reads the best sentences first, and all of them only when nothing it says from those stands."""
     reply = "The operation was codenamed Marg Bar Sarmachar [1]."

@@ -22,6 +22,7 @@ from qa.answer.evidence import choose, rank, sentences
 from qa.answer.grounding import Backed, Grounder
 from qa.answer.policy import Policy
 from qa.answer.reader import LexicalReader, ModelReader, Reading
+from qa.components.embedding import embed
 from qa.components.llm import backend_error, get_llm
 from qa.components.vector_store import Store, open_store
 from qa.errors import BackendError, QAError
@@ -143,6 +144,16 @@ class Pipeline:
         with self._lock:
             if self.store.count() == 0:
                 self.ingest()
+
+    def warm_up(self) -> None:
+        """Open the store and the lexical index and load the models before the first question (``qa ui`` does
+        this at start), so that the first question after a restart is as fast as the next."""
+        self.ensure_index()
+        self.retriever.bm25()
+        embed(["warm up"])
+        reader = self.reader()
+        if isinstance(reader, ModelReader):
+            reader.warm_up()
 
     # ---- stages ---------------------------------------------------------------------------
     def prepare(self, question: str, history: list[tuple[str, str]]) -> Prepared:

@@ -94,6 +94,11 @@ class ModelReader:
         self.prompt_tokens = 0  # prompt tokens the model read, every call counted
         self.calls = 0
 
+    def warm_up(self) -> None:
+        """Load the model and its saved prompt states now rather than on the first question (local models)."""
+        if hasattr(self.llm, "warm_up"):
+            self.llm.warm_up(template_text("reader_system").strip(), template_text("judge_system").strip())
+
     def judge(self, question: str, quotes: list[Passage], history: list[tuple[str, str]]) -> float | None:
         """The model's probability that ``quotes`` answer the question (None: this model cannot say)."""
         if not hasattr(self.llm, "judge"):

@@ -185,13 +185,23 @@ class ChatLlamaCppLocal(BaseChatModel):
                 if n + 1 >= max_tokens:
                     break
 
+    def warm_up(self, *systems: str) -> None:
+        """Load the model and compute the saved state of each system prompt (the reader's, then the judge's in
+        the judge's own context), as the first question would: after a restart it is then as fast as the next."""
+        for llama, system in zip((self.llama, self._judge_llama()), systems, strict=False):
+            with _CALL_LOCKS[id(llama)]:
+                read_prompt(llama, system, "?")
+
+    def _judge_llama(self) -> Any:
+        return load_llama(self.model_path, self.judge_ctx, self.n_batch, self.n_threads)
+
     def judge(self, system: str, user: str, yes: str = "Yes", no: str = "No") -> tuple[float, int]:
         """The model's probability that its reply starts with ``yes`` rather than ``no``, and the prompt tokens
         it read: one forward pass, in a small context of its own (with its own saved system prompt), so
         it does not disturb the answer's."""
         import numpy as np
 
-        llama = load_llama(self.model_path, self.judge_ctx, self.n_batch, self.n_threads)
+        llama = self._judge_llama()
         with _CALL_LOCKS[id(llama)]:
             _, read, logits = read_prompt(llama, system, user)
         y, n = (llama.tokenize(w.encode(), add_bos=False)[0] for w in (yes, no))

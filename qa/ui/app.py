@@ -262,7 +262,8 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: boo
 
 def serve(host: str = "127.0.0.1", port: int = 7860, share: bool = False,
           auth: tuple[str, str] | None = None, **overrides: Any) -> int:
-    """Index if needed, then serve the UI until interrupted (``auth``: see :func:`qa.ui.access.ui_login`)."""
-    get_pipeline(**overrides).ensure_index()
+    """Index if needed and load the models, then serve the UI until interrupted (``auth``: see
+    :func:`qa.ui.access.ui_login`)."""
+    get_pipeline(**overrides).warm_up()
     launch(build_app(**overrides), host, port, share, auth)
     return 0
