@@ -1,4 +1,5 @@
-"""bench.latency's (and bench.judge_auc's) arithmetic and tables on fixed numbers (no timing is measured here)."""
+"""bench.latency's (and bench.judge_auc's) arithmetic and tables on fixed numbers, and bench.scale --restart's plumbing
+(no timing is asserted here)."""
 
 from __future__ import annotations
 
@@ -75,3 +76,22 @@ def test_judge_auc_ranks_and_labels():
     assert auc([0.9, 0.8], [0.1, 0.8]) == 0.875  # one tie counts half
     assert label({"answerable": False, "passed": False}) == "no answer"
     assert [label({"answerable": True, "passed": p}) for p in (True, False)] == ["answers", "wrong"]
+
+
+def test_the_restart_benchmark_runs_end_to_end_on_a_small_store(tmp_path):
+    """bench.scale --restart's pieces (a store built in a subprocess, a fresh process preparing two questions) keep
+    working as the pipeline's timings change; what they measure is not asserted."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from bench.scale import RESTART_HEADER, restart, restart_row
+
+    cmd = [sys.executable, "-m", "bench.scale", "--build", "40", "--workdir", str(tmp_path)]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    built = json.loads(out.stdout.strip().splitlines()[-1])
+    r = restart(tmp_path, 1, ROOT)
+    assert built["chunks"] > 20 and r["first_prepare_s"] > 0 and r["warm_up_s"] == 0.0
+    assert restart_row(built, r).count("|") == RESTART_HEADER.splitlines()[1].count("|")
