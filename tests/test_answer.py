@@ -195,6 +195,16 @@ def test_warm_up_opens_the_index_and_leaves_a_model_without_saved_states_alone(s
     assert "Marg Bar Sarmachar" in p.ask(CODENAME_Q).text  # the model's one reply was not spent
 
 
+def test_a_model_that_does_not_load_fails_the_warm_up_with_one_line(seed_pipeline, tmp_path):
+    from qa.components.llamacpp_chat import ChatLlamaCppLocal
+    from qa.errors import BackendError
+
+    (tmp_path / "broken.gguf").write_bytes(b"not a model")
+    broken = Pipeline(seed_pipeline.settings, llm=ChatLlamaCppLocal(model_path=str(tmp_path / "broken.gguf")))
+    with pytest.raises(BackendError, match="failed: Failed to load model"):
+        broken.warm_up()
+
+
 def test_the_wider_reading_follows_only_when_nothing_from_the_leading_sentences_stands(seed_pipeline):
     """The reader reads the best sentences first, and all of them only when nothing it says from those stands."""
     reply = "The operation was codenamed Marg Bar Sarmachar [1]."

@@ -151,9 +151,14 @@ class Pipeline:
         self.ensure_index()
         self.retriever.bm25()
         embed(["warm up"])
-        reader = self.reader()
-        if isinstance(reader, ModelReader):
-            reader.warm_up()
+        try:
+            reader = self.reader()
+            if isinstance(reader, ModelReader):
+                reader.warm_up()
+        except QAError:
+            raise
+        except Exception as exc:  # a model that does not load: one line naming the backend, as a question would get
+            raise backend_error(self.settings, exc) from exc
 
     # ---- stages ---------------------------------------------------------------------------
     def prepare(self, question: str, history: list[tuple[str, str]]) -> Prepared:
