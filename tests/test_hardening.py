@@ -185,7 +185,9 @@ def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(seed_s
     questions = ["Who offered to mediate between Iran and Pakistan?", "How many children were killed in Iran's strike?",
                  "What was the code name of Pakistan's retaliatory operation?"]
     first = {q: p.ask(q) for q in questions}
-    p.warm_up()  # what `qa ui` does at start: it reads the system prompts again, from scratch
+    p.llm.llama.reset()  # as after a restart: no saved state; the warm-up (as `qa ui` starts) reads the system
+    p.llm._judge_llama().reset()  # prompts from scratch and no later draft changes
+    p.warm_up()
     again = {q: p.ask(q) for q in reversed(questions)}
     for q in questions:
         a, b = first[q], again[q]

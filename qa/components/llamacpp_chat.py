@@ -185,10 +185,10 @@ class ChatLlamaCppLocal(BaseChatModel):
                 if n + 1 >= max_tokens:
                     break
 
-    def warm_up(self, *systems: str) -> None:
-        """Load the model and compute the saved state of each system prompt (the reader's, then the judge's in
-        the judge's own context), as the first question would: after a restart it is then as fast as the next."""
-        for llama, system in zip((self.llama, self._judge_llama()), systems, strict=False):
+    def warm_up(self, reader_system: str, judge_system: str) -> None:
+        """Load the model and compute the saved state of the reader's system prompt, and of the judge's in the
+        judge's own context, as the first question would: after a restart it is then as fast as the next."""
+        for llama, system in ((self.llama, reader_system), (self._judge_llama(), judge_system)):
             with _CALL_LOCKS[id(llama)]:
                 read_prompt(llama, system, "?")
 
