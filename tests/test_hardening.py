@@ -196,6 +196,45 @@ def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(seed_s
 
 
 @pytest.mark.llm
+@pytest.mark.parametrize("preset", ["smollm2", "qwen1.5b"])
+def test_greedy_under_a_grammar_writes_what_masking_the_whole_vocabulary_writes(seed_settings, preset):
+    """The grammar is checked on the top token first; where it forbids that one, the best allowed token is taken."""
+    from llama_cpp import LlamaGrammar, llama_vocab_is_eog
+
+    from qa.answer.prompts import template_text
+    from qa.answer.reader import grammar, user_message
+    from qa.api import get_pipeline
+    from qa.components.llamacpp_chat import _CALL_LOCKS, greedy, read_prompt
+
+    p = get_pipeline(seed_settings, llm_preset=preset)
+    llama, system = p.llm.llama, template_text("reader_system").strip()
+    forced = 'root ::= "[" [2-3] "] none" | "The " [a-z]+ " [1]."'  # not what the model would write unasked
+    for question, rules in [("What was the code name of Pakistan's retaliatory operation?", None),
+                            ("Who offered to mediate between Iran and Pakistan?", None),
+                            ("Who offered to mediate between Iran and Pakistan?", forced)]:
+        evidence = p.prepare(question, []).evidence
+        rules = rules or grammar(len(evidence))
+        user = user_message(question, "\n".join(f"[{i}] {e.text}" for i, e in enumerate(evidence, 1)), [])
+        written = {}
+        with _CALL_LOCKS[id(llama)]:
+            for way in ("every token masked", "top token first"):
+                tokens = read_prompt(llama, system, user)[0]
+                g = LlamaGrammar.from_string(rules, verbose=False)
+                steps = (greedy(llama, g) if way == "top token first" else
+                         llama.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0, grammar=g))
+                out = []
+                for token in steps:
+                    if llama_vocab_is_eog(llama._model.vocab, token) or len(out) == 40:
+                        break
+                    out.append(token)
+                written[way] = llama.detokenize(out).decode()
+        assert written["top token first"] == written["every token masked"], question
+        assert written["top token first"].strip()
+        if rules is forced:
+            assert written["top token first"].startswith(("[2] none", "[3] none", "The "))
+
+
+@pytest.mark.llm
 def test_eight_threads_get_the_same_answers_as_serial(seed_pipeline):
     questions = ["What was the code name of Pakistan's retaliatory operation?", "Who offered to mediate?",
                  "How many children were killed?", "Who won the election?"] * 2
