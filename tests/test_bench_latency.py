@@ -1,5 +1,5 @@
-"""bench.latency's (and bench.judge_auc's) arithmetic and tables on fixed numbers, and bench.scale --restart's plumbing
-(no timing is asserted here)."""
+"""bench.latency's (and bench.judge_auc's) arithmetic and tables on fixed numbers, bench.scale --restart's plumbing and
+bench.grammar_sampling on a real small model (no timing is asserted here)."""
 
 from __future__ import annotations
 
@@ -95,3 +95,25 @@ def test_the_restart_benchmark_runs_end_to_end_on_a_small_store(tmp_path):
     r = restart(tmp_path, 1, ROOT)
     assert built["chunks"] > 20 and r["first_prepare_s"] > 0 and r["warm_up_s"] == 0.0
     assert restart_row(built, r).count("|") == RESTART_HEADER.splitlines()[1].count("|")
+
+
+def test_the_grammar_sampling_benchmark_names_an_unknown_corpus(capsys):
+    from bench.grammar_sampling import main as sampling_main
+
+    assert sampling_main(["--corpus", "nope"]) == 2
+    assert capsys.readouterr().err.startswith("bench.grammar_sampling: error: unknown corpus 'nope'")
+
+
+@pytest.mark.llm
+def test_the_grammar_sampling_benchmark_writes_the_same_draft_both_ways(seed_pipeline):
+    from bench.grammar_sampling import masked, write_all
+    from qa.answer.evidence import render
+    from qa.answer.reader import user_message
+    from qa.components import llamacpp_chat
+
+    top_first = llamacpp_chat.greedy
+    prep = seed_pipeline.prepare("Who offered to mediate between Iran and Pakistan?", [])
+    prompts = [(user_message(prep.question, render(prep.lead), []), len(prep.lead))]
+    (_, a), (_, b) = (write_all(seed_pipeline.llm, prompts, way, 40) for way in (masked, top_first))
+    assert a == b and a[0].strip()
+    assert llamacpp_chat.greedy is top_first  # the pipeline's own writer is put back
