@@ -200,7 +200,7 @@ class ChatLlamaCppLocal(BaseChatModel):
 
         llama = self.llama
         with _CALL_LOCKS[id(llama)]:
-            tokens, read, logits = read_prompt(llama, system, user)
+            _, read, logits = read_prompt(llama, system, user)
             ids = [llama.tokenize(s.encode(), add_bos=False)[0] for s in first]
             p = np.exp(logits[ids] - logits.max()) / np.exp(logits - logits.max()).sum()
             probabilities = {s: (float(x) if ids.index(i) == k else 0.0)  # a first token shared is counted once
