@@ -201,6 +201,8 @@ def test_greedy_under_a_grammar_writes_what_masking_the_whole_vocabulary_writes(
     """The grammar is checked on the top token first; where it forbids that one, the best allowed token is taken."""
     from llama_cpp import LlamaGrammar, llama_vocab_is_eog
 
+    from bench.grammar_sampling import masked
+    from qa.answer.evidence import render
     from qa.answer.prompts import template_text
     from qa.answer.reader import grammar, user_message
     from qa.api import get_pipeline
@@ -214,14 +216,13 @@ def test_greedy_under_a_grammar_writes_what_masking_the_whole_vocabulary_writes(
                             ("Who offered to mediate between Iran and Pakistan?", forced)]:
         evidence = p.prepare(question, []).evidence
         rules = rules or grammar(len(evidence))
-        user = user_message(question, "\n".join(f"[{i}] {e.text}" for i, e in enumerate(evidence, 1)), [])
+        user = user_message(question, render(evidence), [])
         written = {}
         with _CALL_LOCKS[id(llama)]:
             for way in ("every token masked", "top token first"):
-                tokens = read_prompt(llama, system, user)[0]
+                read_prompt(llama, system, user)
                 g = LlamaGrammar.from_string(rules, verbose=False)
-                steps = (greedy(llama, g) if way == "top token first" else
-                         llama.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0, grammar=g))
+                steps = greedy(llama, g) if way == "top token first" else masked(llama, g)
                 out = []
                 for token in steps:
                     if llama_vocab_is_eog(llama._model.vocab, token) or len(out) == 40:
