@@ -93,3 +93,73 @@ def test_whole_store_reads_are_paged(seed_pipeline, monkeypatch):
     paged = store.all_passages()
     assert {p.chunk_id for p in paged} == whole and len(paged) == len(whole) == store.count()
     assert sum(store.chunk_counts().values()) == store.count() and len(store.indexed_files()) == 5
+
+
+def _articles(corpus: Path, n: int, prefix: str = "f") -> list[str]:
+    names = [f"{prefix}{i}.txt" for i in range(n)]
+    for i, name in enumerate(names):
+        _write(corpus, name, f"File {prefix}{i}\nThe harbour of town {i} opened in year {1900 + i}. Boats came.\n")
+    return names
+
+
+def _spy(store, monkeypatch, calls: list[tuple[str, list]], *names: str) -> None:
+    """Record each call of these methods of the real ``store`` (name, first argument), then make it."""
+    for name in names:
+        real = getattr(store, name)
+
+        def spy(arg, *rest, _name=name, _real=real):
+            calls.append((_name, arg))
+            return _real(arg, *rest)
+
+        monkeypatch.setattr(store, name, spy)
+
+
+def test_several_files_are_written_per_upsert(tmp_settings, monkeypatch):
+    _articles(tmp_settings.corpus, 6)
+    store = open_store(tmp_settings)
+    calls: list[tuple[str, list]] = []
+    _spy(store, monkeypatch, calls, "delete_sources", "add_chunks", "add_records")
+    report = ingest(store, tmp_settings.corpus, tmp_settings)
+    assert len(report.added) == 6 and [n for n, _ in calls] == ["delete_sources", "add_chunks", "add_records"]
+    assert calls[0][1] == [] and len(calls[1][1]) == len(calls[2][1]) == 6  # new files: nothing to delete
+    _write(tmp_settings.corpus, "f2.txt", "File 2\nThe harbour of town 2 closed.\n")
+    calls.clear()
+    assert ingest(store, tmp_settings.corpus, tmp_settings).updated == ["f2.txt"]
+    assert calls[0] == ("delete_sources", ["f2.txt"]) and [n for n, _ in calls[1:]] == ["add_chunks", "add_records"]
+
+
+class Killed(BaseException):
+    """Stands for the process being killed."""
+
+
+def test_a_run_killed_between_a_batchs_chunks_and_its_records_is_repaired(tmp_settings, monkeypatch):
+    from qa.retrieval.lexical_sync import open_index
+
+    corpus = tmp_settings.corpus
+    _articles(corpus, 2)
+    store = open_store(tmp_settings)
+    ingest(store, corpus, tmp_settings)
+    _write(corpus, "f1.txt", "File 1\nThe harbour of town 1 was rebuilt in stone.\n")
+    new = _articles(corpus, 4, prefix="n")
+
+    def killed(records):
+        raise Killed  # after the batch's chunks upsert, before its records
+
+    monkeypatch.setattr(store, "add_records", killed)
+    with pytest.raises(Killed):
+        ingest(store, corpus, tmp_settings)
+    monkeypatch.undo()
+    assert set(store.indexed_files()) == {"f0.txt"}  # f1's old record went first; no new record committed
+    assert set(store.chunk_counts()) == {"f0.txt", "f1.txt", *new}  # the batch's chunks are in
+
+    report = ingest(store, corpus, tmp_settings)
+    assert report.updated == ["f1.txt", *new] and report.unchanged == ["f0.txt"] and not report.added
+    manifest, counts = store.indexed_files(), store.chunk_counts()
+    assert {s: r.chunks for s, r in manifest.items()} == counts and set(counts) == {"f0.txt", "f1.txt", *new}
+    ids = store.chunks.get()["ids"]
+    assert len(ids) == len(set(ids)) == sum(counts.values())
+    assert "rebuilt in stone" in " ".join(p.text for p in store.file_passages("f1.txt"))
+    assert ingest(store, corpus, tmp_settings).unchanged == ["f0.txt", "f1.txt", *new]
+    index = open_index(store)
+    assert index.files() == {s: (r.sha256, r.chunks) for s, r in manifest.items()} and index.meta()["dirty"] == "0"
+    index.close()

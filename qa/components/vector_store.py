@@ -23,7 +23,7 @@ from qa.errors import QAError
 from qa.models import Passage
 from qa.settings import Settings
 
-BATCH = 256
+BATCH = 1024  # chunks per upsert: bounds one call's size (larger calls are no cheaper per chunk)
 PAGE = 5000  # records per read: one unpaged get() of 100k chunks fails in Chroma ("too many SQL variables")
 
 
@@ -111,32 +111,46 @@ class Store:
         self.files.modify(metadata={"generation": time.time_ns()})
 
     # ---- writes ---------------------------------------------------------------------------
-    def delete_source(self, source: str) -> None:
-        """Remove a file's manifest entry first, then its chunks."""
-        self.files.delete(ids=[source])
-        self.chunks.delete(where={"source": source})
+    def delete_sources(self, sources: list[str]) -> None:
+        """Remove these files' manifest records first, then their chunks."""
+        if sources:
+            self.files.delete(ids=sources)
+            self.chunks.delete(where={"source": {"$in": sources}})
 
-    def add_file(self, record: FileRecord, chunks: list[Any], vectors: np.ndarray) -> None:
-        """Add all chunks of a file, then its manifest entry (the commit point)."""
-        for i in range(0, len(chunks), BATCH):
-            part = chunks[i : i + BATCH]
+    def add_files(self, files: list[tuple[FileRecord, list[Any]]], vectors: np.ndarray) -> None:
+        """Add the chunks of ``files`` (``vectors``: one row per chunk, in order), then all their manifest
+        records in one upsert (the commit point). Several files per call: each Chroma write has a fixed cost
+        (on a 100k-chunk store ~130 ms per 10-chunk file written alone, ~35 ms per file in 256-chunk batches)."""
+        self.add_chunks(files, vectors)
+        self.add_records([record for record, _ in files])
+
+    def add_chunks(self, files: list[tuple[FileRecord, list[Any]]], vectors: np.ndarray) -> None:
+        """Upsert the chunks of ``files``, ``BATCH`` at a time."""
+        pairs = [(record, c) for record, chunks in files for c in chunks]
+        for i in range(0, len(pairs), BATCH):
+            part = pairs[i : i + BATCH]
             self.chunks.upsert(
-                ids=[c.id for c in part],
-                documents=[c.text for c in part],
+                ids=[c.id for _, c in part],
+                documents=[c.text for _, c in part],
                 embeddings=vectors[i : i + BATCH],
                 metadatas=[
                     {"source": c.source, "title": c.title, "start": c.start, "end": c.end,
                      "index": c.index, "sha256": record.sha256,
                      **({"page": c.page} if getattr(c, "page", None) is not None else {})}
-                    for c in part
+                    for record, c in part
                 ],
             )
-        self.files.upsert(
-            ids=[record.source],
-            embeddings=[[1.0] * 384],
-            metadatas=[{"sha256": record.sha256, "chunks": record.chunks, "title": record.title,
-                        "indexed_at": time.time()}],
-        )
+
+    def add_records(self, records: list[FileRecord]) -> None:
+        """Upsert manifest records (each file's chunks must be in already)."""
+        if records:
+            now = time.time()
+            self.files.upsert(
+                ids=[r.source for r in records],
+                embeddings=[[1.0] * 384] * len(records),
+                metadatas=[{"sha256": r.sha256, "chunks": r.chunks, "title": r.title, "indexed_at": now}
+                           for r in records],
+            )
 
     # ---- reads ----------------------------------------------------------------------------
     def all_passages(self) -> list[Passage]:
