@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from qa.answer.evidence import render
 from qa.answer.prompts import template_text
 from qa.answer.reader import NONES, grammar, user_message
 from qa.components import llamacpp_chat
@@ -72,9 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     prompts = []
     for item in entry.items("all", args.limit):
         prep = pipeline.prepare(item.question, item.history)
-        wide = prep.lead + [p for p in prep.evidence if p not in prep.lead]
-        prompts += [(user_message(prep.question, shown, item.history, len(prep.lead)), len(shown))
-                    for shown in (prep.lead, wide) if shown]
+        prompts += [(user_message(prep.question, render(shown), item.history), len(shown))
+                    for shown in (prep.lead, prep.evidence) if shown]
     budget = pipeline.policy.answer_tokens
     print(f"{len(prompts)} readings of {args.limit} items of {entry.name}, preset {args.preset}")
     print("| round | every token masked s | top token first s | ratio | identical drafts |\n| --- | --- | --- | --- | --- |")

@@ -107,12 +107,13 @@ def test_the_grammar_sampling_benchmark_names_an_unknown_corpus(capsys):
 @pytest.mark.llm
 def test_the_grammar_sampling_benchmark_writes_the_same_draft_both_ways(seed_pipeline):
     from bench.grammar_sampling import masked, write_all
+    from qa.answer.evidence import render
     from qa.answer.reader import user_message
     from qa.components import llamacpp_chat
 
     top_first = llamacpp_chat.greedy
     prep = seed_pipeline.prepare("Who offered to mediate between Iran and Pakistan?", [])
-    prompts = [(user_message(prep.question, prep.lead, []), len(prep.lead))]
+    prompts = [(user_message(prep.question, render(prep.lead), []), len(prep.lead))]
     (_, a), (_, b) = (write_all(seed_pipeline.llm, prompts, way, 40) for way in (masked, top_first))
     assert a == b and a[0].strip()
     assert llamacpp_chat.greedy is top_first  # the pipeline's own writer is put back

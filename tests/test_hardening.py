@@ -202,6 +202,7 @@ def test_greedy_under_a_grammar_writes_what_masking_the_whole_vocabulary_writes(
     from llama_cpp import LlamaGrammar, llama_vocab_is_eog
 
     from bench.grammar_sampling import masked
+    from qa.answer.evidence import render
     from qa.answer.prompts import template_text
     from qa.answer.reader import grammar, user_message
     from qa.api import get_pipeline
@@ -215,7 +216,7 @@ def test_greedy_under_a_grammar_writes_what_masking_the_whole_vocabulary_writes(
                             ("Who offered to mediate between Iran and Pakistan?", forced)]:
         evidence = p.prepare(question, []).evidence
         rules = rules or grammar(len(evidence))
-        user = user_message(question, evidence, [])
+        user = user_message(question, render(evidence), [])
         written = {}
         with _CALL_LOCKS[id(llama)]:
             for way in ("every token masked", "top token first"):
@@ -232,34 +233,6 @@ def test_greedy_under_a_grammar_writes_what_masking_the_whole_vocabulary_writes(
         assert written["top token first"].strip()
         if rules is forced:
             assert written["top token first"].startswith(("[2] none", "[3] none", "The "))
-
-
-@pytest.mark.llm
-def test_a_wider_reading_continues_the_one_before_and_gives_the_same_logits_after_another_prompt(seed_pipeline):
-    """The widened prompt begins as the lead's did: only the rest is read, and what came between changes nothing."""
-    import numpy as np
-
-    from qa.answer.prompts import template_text
-    from qa.answer.reader import user_message
-    from qa.components.llamacpp_chat import _CALL_LOCKS, read_prompt
-
-    question = "Which country offered to mediate, and what did Iran say afterwards?"
-    prep = seed_pipeline.prepare(question, [])
-    wide = prep.lead + [p for p in prep.evidence if p not in prep.lead]
-    assert 0 < len(prep.lead) < len(wide)
-    lead, user = user_message(question, prep.lead, []), user_message(question, wide, [], len(prep.lead))
-    assert user.startswith(lead[:lead.index("</sentences>")])
-    llama, system = seed_pipeline.llm.llama, template_text("reader_system").strip()
-    with _CALL_LOCKS[id(llama)]:
-        alone = read_prompt(llama, system, user)
-        read_prompt(llama, system, lead)
-        tokens, read, logits = read_prompt(llama, system, user, before=lead)
-        read_prompt(llama, system, user_message("Who won the election?", prep.lead[:1], []))  # another comes between
-        again = read_prompt(llama, system, user, before=lead)
-    assert tokens == alone[0] == again[0]
-    assert read < alone[1] - 100 and again[1] > read  # the lead is read again only when another came between
-    assert np.array_equal(logits, again[2])
-    assert int(np.argmax(logits)) == int(np.argmax(alone[2]))
 
 
 @pytest.mark.llm

@@ -88,11 +88,11 @@ def in_reading_order(chosen: list[Passage]) -> list[Passage]:
     return sorted(chosen, key=lambda s: (files.index(s.source), s.start))
 
 
-def render(evidence: list[Passage], first: int = 1) -> str:
-    """The sentences numbered from ``first`` as the reader sees them, under their document's title and section."""
+def render(evidence: list[Passage]) -> str:
+    """The numbered sentences as the reader sees them, under their document's title and section."""
     lines: list[str] = []
     source = section = None
-    for i, p in enumerate(evidence, first):
+    for i, p in enumerate(evidence, 1):
         if p.source != source:
             source, section = p.source, None
             lines.append(f"Document: {p.title or p.source}")

@@ -224,11 +224,10 @@ class Pipeline:
             grounder.stats["unjudged" if p is not None and p < bar else "judged"] += p is not None
             return None if p is not None and p < bar else backed
 
-        def read(shown: list[Passage], refuse_at: float, bar: float, known: int = 0
-                 ) -> Generator[str, None, tuple[Reading, bool]]:
-            """Verified text of the reader's claims from the ``shown`` sentences (the first ``known`` read
-            before), each judged at ``bar``; its reading and whether it declined."""
-            stream = reader.read(prep.question, shown, history, refuse_at, known)
+        def read(shown: list[Passage], refuse_at: float, bar: float) -> Generator[str, None, tuple[Reading, bool]]:
+            """Verified text of the reader's claims from the ``shown`` sentences, each judged at ``bar``; its
+            reading and whether it declined."""
+            stream = reader.read(prep.question, shown, history, refuse_at)
             declined = False
             try:
                 while True:
@@ -255,9 +254,8 @@ class Pipeline:
             if wider:  # the leading sentences first: about half the questions end there
                 reading, declined = yield from read(prep.lead, self.policy.widen_at, self.policy.lead_judge_at)
                 timings["p_none_lead"] = reading.p_none if reading.p_none is not None else -1.0
-            if not kept:  # the lead's sentences first, as read, then the others
-                shown = prep.lead + [p for p in prep.evidence if p not in prep.lead]
-                reading, declined = yield from read(shown, self.policy.refuse_at, self.policy.judge_at, len(prep.lead))
+            if not kept:
+                reading, declined = yield from read(prep.evidence, self.policy.refuse_at, self.policy.judge_at)
                 timings["widened"] = float(wider)
             if kept:  # further accounts: the best max_accounts + 1 candidates judged, at most max_accounts said
                 said = len(kept)

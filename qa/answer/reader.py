@@ -54,17 +54,13 @@ Stream = Generator[Event, None, Reading]
 _CLAIM = re.compile(r"\s*([^\[\]]+?)\s*((?:\[\s*\d+\s*\](?:\s*,\s*)?)+)\s*([.!?]?)")
 
 
-def user_message(question: str, evidence: list[Passage], history: list[tuple[str, str]], known: int = 0) -> str:
-    """The numbered evidence, the question, and the previous turn when there is one. With ``known``, the first
-    ``known`` sentences (those of the reading before) come first, the others after them: the prompt then
-    begins as that reading's did, and a model that keeps its state reads only what follows."""
-    shown = render(evidence) if not known else "\n".join(
-        render(part, first) for part, first in ((evidence[:known], 1), (evidence[known:], known + 1)) if part)
+def user_message(question: str, evidence: str, history: list[tuple[str, str]]) -> str:
+    """The question, the numbered evidence, and the previous turn when there is one."""
     earlier = ""
     if history:
         asked, said = history[-1]
         earlier = f"Earlier question: {asked}\nEarlier answer: {without_markers(said)[:300]}\n"
-    return template_text("reader_user").format(evidence=shown, history=earlier, question=question)
+    return template_text("reader_user").format(evidence=evidence, history=earlier, question=question)
 
 
 def grammar(n: int, claims: int = 3) -> str:
@@ -116,12 +112,10 @@ class ModelReader:
         return p
 
     def read(self, question: str, evidence: list[Passage], history: list[tuple[str, str]],
-             refuse_at: float | None = None, known: int = 0) -> Stream:
+             refuse_at: float | None = None) -> Stream:
         """Stream the reader's claims from the numbered ``evidence``; return its :class:`Reading`. It refuses
-        when its P(none) reaches ``refuse_at`` (default: the policy's). The first ``known`` sentences are those
-        the reader read just before (see :func:`user_message`); a local model continues from that reading."""
-        system, user = template_text("reader_system").strip(), user_message(question, evidence, history, known)
-        before = user_message(question, evidence[:known], history) if 0 < known < len(evidence) else None
+        when its P(none) reaches ``refuse_at`` (default: the policy's)."""
+        system, user = template_text("reader_system").strip(), user_message(question, render(evidence), history)
         bar = self.policy.refuse_at if refuse_at is None else refuse_at
         reading = Reading()
         self.calls += 1
@@ -131,7 +125,7 @@ class ModelReader:
             return None if p_none(p) >= bar else grammar(n)
 
         if hasattr(self.llm, "constrained"):
-            pieces = self.llm.constrained(system, user, NONES, choose, self.policy.answer_tokens, before)
+            pieces = self.llm.constrained(system, user, NONES, choose, self.policy.answer_tokens)
         else:
             # a remote model's answer budget is set where it is built (settings.max_answer_tokens)
             pieces = (m.content for m in self.llm.stream([SystemMessage(system), HumanMessage(user)]))
@@ -168,7 +162,7 @@ class LexicalReader:
         return None
 
     def read(self, question: str, evidence: list[Passage], history: list[tuple[str, str]],
-             refuse_at: float | None = None, known: int = 0) -> Stream:
+             refuse_at: float | None = None) -> Stream:
         """The best covering sentence's number, or none."""
         top = max(self.idf.values(), default=1.0)
         weights = {t: self.idf.get(t, top) for t in set(terms(question))}

@@ -88,46 +88,30 @@ def _message(role: str, content: str) -> dict[str, str]:
     return {"role": role, "content": content}
 
 
-_LAST: dict[int, tuple[str, str]] = {}  # per model: the (system, user) prompt its state was last read from
+def read_prompt(llama: Any, system: str, user: str) -> tuple[list[int], int, Any]:
+    """Evaluate a chat prompt from the saved state of its system prompt: (its tokens, tokens read, next logits).
 
-
-def read_prompt(llama: Any, system: str, user: str, before: str | None = None) -> tuple[list[int], int, Any]:
-    """Evaluate a chat prompt from a saved state: (its tokens, tokens read, next logits).
-
-    A prompt is read in one pass from the saved state of its system prompt, computed once on its own: the
-    same prompt gives the same logits whatever was asked before in the process (reusing an arbitrary cached
-    prefix would change the batch shapes, and so the floating-point result and a greedy answer). With
-    ``before`` (the user message of the prompt read just before, which this one extends: a wider reading of
-    the same question), only what follows the two prompts' shared beginning is read, from that prompt's
-    state; if another prompt came between, ``before`` is read again first, the same way, so the result does
-    not depend on it. The caller holds the model's lock.
+    The system prompt's KV state is computed once, on its own, and every call evaluates the rest of its
+    prompt from exactly that state: the same prompt gives the same logits whatever was asked before in
+    the process (reusing an arbitrary cached prefix would change the batch shapes, and so the
+    floating-point result and a greedy answer). The caller holds the model's lock.
     """
     import numpy as np
 
-    def tokenize(message: str | None) -> list[int]:
-        messages = [_message("system", system)] + ([_message("user", message)] if message is not None else [])
-        return llama.tokenize(chat_prompt(llama, messages).encode(), add_bos=False, special=True)
-
-    def shared(a: list[int], b: list[int]) -> int:
-        return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-
-    tokens, read = tokenize(user), 0
-    if before is not None:
-        start = min(shared(tokens, tokenize(before)), len(tokens) - 1)
-        if (_LAST.get(id(llama)) != (system, before) or llama.n_tokens < start
-                or list(llama.input_ids[:start]) != tokens[:start]):
-            read += read_prompt(llama, system, before)[1]
-    else:
-        start = min(shared(tokens, tokenize(None)), len(tokens) - 1)
-        if llama.n_tokens < start or list(llama.input_ids[:start]) != tokens[:start]:
-            llama.reset()
-            llama.eval(tokens[:start])
-            read += start
-    llama.n_tokens = start
-    llama.eval(tokens[start:])
-    _LAST[id(llama)] = (system, user)
+    tokens = llama.tokenize(chat_prompt(llama, [_message("system", system), _message("user", user)]).encode(),
+                            add_bos=False, special=True)
+    fixed = llama.tokenize(chat_prompt(llama, [_message("system", system)]).encode(), add_bos=False, special=True)
+    pre = next((i for i, (a, b) in enumerate(zip(tokens, fixed, strict=False)) if a != b), len(fixed))
+    pre = min(pre, len(tokens) - 1)
+    read = len(tokens) - pre
+    if llama.n_tokens < pre or list(llama.input_ids[:pre]) != tokens[:pre]:
+        llama.reset()
+        llama.eval(tokens[:pre])
+        read += pre
+    llama.n_tokens = pre
+    llama.eval(tokens[pre:])
     logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),)).astype(np.float64)
-    return tokens, read + len(tokens) - start, logits
+    return tokens, read, logits
 
 
 def greedy(llama: Any, grammar: Any) -> Iterator[int]:
@@ -202,8 +186,7 @@ class ChatLlamaCppLocal(BaseChatModel):
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def constrained(
-        self, system: str, user: str, first: list[str], choose: Callable[[dict[str, float]], str | None],
-        max_tokens: int, before: str | None = None,
+        self, system: str, user: str, first: list[str], choose: Callable[[dict[str, float]], str | None], max_tokens: int
     ) -> Iterator[dict[str, float] | str]:
         """Greedy completion under a GBNF grammar, always read from the same state (see :func:`read_prompt`).
 
@@ -217,7 +200,7 @@ class ChatLlamaCppLocal(BaseChatModel):
 
         llama = self.llama
         with _CALL_LOCKS[id(llama)]:
-            _, read, logits = read_prompt(llama, system, user, before)
+            _, read, logits = read_prompt(llama, system, user)
             ids = [llama.tokenize(s.encode(), add_bos=False)[0] for s in first]
             p = np.exp(logits[ids] - logits.max()) / np.exp(logits - logits.max()).sum()
             probabilities = {s: (float(x) if ids.index(i) == k else 0.0)  # a first token shared is counted once
@@ -292,7 +275,6 @@ class ChatLlamaCppLocal(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         llama = self.llama
         with _CALL_LOCKS[id(llama)]:
-            _LAST.pop(id(llama), None)  # its state is llama-cpp-python's own from here
             for part in llama.create_chat_completion(stream=True, **self._params(messages, stop, **kwargs)):
                 delta = part["choices"][0]["delta"].get("content") or ""
                 if not delta:
