@@ -2,6 +2,7 @@
 
     python -m bench.scale [--sizes 1000 10000 100000] [--asks 4] [--preset qwen1.5b] [--out bench/RESULTS.md]
     python -m bench.scale --restart [--sizes 10000 100000] [--processes 3] [--baseline-src DIR] [--workdir DIR]
+    python -m bench.scale --grow 600 [--sizes 100000] [--baseline-src DIR] [--workdir DIR]
 
 Each size runs in a fresh subprocess, so its peak RSS is its own. Per size it reports:
 - ingest throughput of ``qa ingest`` (load, chunk, embed, write) and its ratio to a bare
@@ -20,6 +21,10 @@ correction, retrieval, evidence selection), once straight away and once after ``
 ``qa ui`` does before it serves: open the store and lexical index, load the models). Per process: time from
 its start to the first question's retrieval done, and each question's time. ``--baseline-src`` runs the same
 processes with another source tree (e.g. an older checkout) against the same store.
+
+``--grow N`` measures an incremental ingest at scale: N new generated files added to a copy of that store (random
+unit vectors again: the store's writes are measured, not the embedder), then an unchanged re-ingest, by this tree
+and by ``--baseline-src`` if given, each on its own fresh copy.
 
 Timings vary with machine load: compare the figures of one run with each other, not across runs.
 """
@@ -266,23 +271,87 @@ RESTART_HEADER = (
 )
 
 
+def built_store(size: int, workdir: Path) -> dict[str, Any]:
+    """The store of ``size`` chunks under ``workdir``, built (in a subprocess) unless it is there already."""
+    done = workdir / "built.json"
+    if not done.exists():
+        workdir.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "bench.scale", "--build", str(size), "--workdir", str(workdir)]
+        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+        if out.returncode:
+            sys.exit(f"size {size} failed:\n{out.stderr[-3000:]}")
+        done.write_text(out.stdout.strip().splitlines()[-1])
+    built = json.loads(done.read_text())
+    print(f"built: {json.dumps(built)}", flush=True)
+    return built
+
+
+GROW = r"""
+import importlib, json, sys, time
+from pathlib import Path
+import numpy as np
+from qa.components.vector_store import open_store
+from qa.settings import load_settings
+indexer = importlib.import_module("qa.ingest.indexer")
+rng = np.random.default_rng(0)
+def random_unit_vectors(texts, batch_size=64):
+    v = rng.standard_normal((len(texts), 384)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+indexer.embed = random_unit_vectors
+settings = load_settings(corpus=sys.argv[1], store=sys.argv[2])
+store = open_store(settings)
+t = time.perf_counter(); r = indexer.ingest(store, Path(sys.argv[1]), settings); grow_s = time.perf_counter() - t
+t = time.perf_counter(); again = indexer.ingest(store, Path(sys.argv[1]), settings); again_s = time.perf_counter() - t
+assert again.chunks_written == 0 and not r.updated and not r.removed, (r.summary(), again.summary())
+print(json.dumps({"added": len(r.added), "chunks_written": r.chunks_written, "total": r.total_chunks,
+                  "grow_s": grow_s, "reingest_s": again_s}))
+"""
+
+
+def grow(workdir: Path, files: int, src: Path) -> dict[str, Any]:
+    """Ingest ``files`` new generated files into a fresh copy of the store in ``workdir``, run from tree ``src``."""
+    import shutil
+
+    from bench.synthetic import write_corpus
+
+    with tempfile.TemporaryDirectory(prefix="qa-grow-", dir=workdir) as tmp:
+        corpus, store = Path(tmp) / "corpus", Path(tmp) / "store"
+        shutil.copytree(workdir / "corpus", corpus)
+        shutil.copytree(workdir / "store", store)
+        write_corpus(ROOT / "seeds", corpus / "new", files, seed=1)
+        cmd = [sys.executable, "-c", GROW, str(corpus), str(store)]
+        out = subprocess.run(cmd, cwd=src, capture_output=True, text=True,
+                             env=dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(src)))
+        if out.returncode:
+            sys.exit(f"grow run failed:\n{out.stderr[-3000:]}")
+        return {"src": str(src), **json.loads(out.stdout.strip().splitlines()[-1])}
+
+
+GROW_HEADER = ("| chunks before | source tree | new files (chunks) | ingest | per new file | unchanged re-ingest |\n"
+               "| --- | --- | --- | --- | --- | --- |")
+
+
+def grow_main(args: argparse.Namespace) -> None:
+    """Build each size's store once, then time adding ``--grow`` files to copies of it (this tree, and a
+    baseline tree if given)."""
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="qa-grow-") as tmp:
+            workdir = Path(args.workdir) / str(size) if args.workdir else Path(tmp)
+            built = built_store(size, workdir)
+            print(GROW_HEADER, flush=True)
+            for src in [ROOT] + ([Path(args.baseline_src)] if args.baseline_src else []):
+                r = grow(workdir, args.grow, src)
+                print(f"| {built['chunks']:,} | {r['src']} | {r['added']} ({r['chunks_written']:,}) | {r['grow_s']:.1f} s | "
+                      f"{r['grow_s'] / max(r['added'], 1) * 1000:.0f} ms | {r['reingest_s']:.1f} s |", flush=True)
+
+
 def restart_main(args: argparse.Namespace) -> None:
     """Build each size's store once (kept under ``--workdir`` if given, and reused), then time fresh processes
     over it (this tree, and a baseline tree if given)."""
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="qa-restart-") as tmp:
             workdir = Path(args.workdir) / str(size) if args.workdir else Path(tmp)
-            done = workdir / "built.json"
-            if not done.exists():
-                workdir.mkdir(parents=True, exist_ok=True)
-                cmd = [sys.executable, "-m", "bench.scale", "--build", str(size), "--workdir", str(workdir)]
-                out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
-                                     env=dict(os.environ, HF_HUB_OFFLINE="1"))
-                if out.returncode:
-                    sys.exit(f"size {size} failed:\n{out.stderr[-3000:]}")
-                done.write_text(out.stdout.strip().splitlines()[-1])
-            built = json.loads(done.read_text())
-            print(f"built: {json.dumps(built)}", flush=True)
+            built = built_store(size, workdir)
             trees = [ROOT] + ([Path(args.baseline_src)] if args.baseline_src else [])
             runs = [(src, False) for src in trees] + [(ROOT, True)]
             for src, warm in runs:
@@ -320,16 +389,20 @@ def main() -> None:
                         help="time the bare encode on this many chunks and scale up (0 = all)")
     parser.add_argument("--restart", action="store_true", help="time the first question after a restart (see above)")
     parser.add_argument("--processes", type=int, default=3, help="fresh processes per size for --restart")
-    parser.add_argument("--baseline-src", default="", help="also run --restart's processes from this source tree")
+    parser.add_argument("--grow", type=int, default=0, help="time adding this many new files to the store (see above)")
+    parser.add_argument("--baseline-src", default="", help="also run --restart's (or --grow's) runs from this source tree")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--build", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", help="--restart: build and keep the stores under this folder (reused if there)")
+    parser.add_argument("--workdir", help="--restart, --grow: build and keep the stores under this folder (reused if there)")
     args = parser.parse_args()
     if args.build:
         print(json.dumps(build_store(args.build, Path(args.workdir))))
         return
     if args.restart:
         restart_main(args)
+        return
+    if args.grow:
+        grow_main(args)
         return
     if args.one:
         with tempfile.TemporaryDirectory(prefix="qa-scale-") as tmp:

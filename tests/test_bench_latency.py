@@ -79,14 +79,15 @@ def test_judge_auc_ranks_and_labels():
 
 
 def test_the_restart_benchmark_runs_end_to_end_on_a_small_store(tmp_path):
-    """bench.scale --restart's pieces (a store built in a subprocess, a fresh process preparing two questions) keep
-    working as the pipeline's timings change; what they measure is not asserted."""
+    """bench.scale --restart's and --grow's pieces (a store built in a subprocess, a fresh process preparing two
+    questions, new files ingested into a copy of the store) keep working as the pipeline's timings change; what
+    they measure is not asserted."""
     import json
     import os
     import subprocess
     import sys
 
-    from bench.scale import RESTART_HEADER, restart, restart_row
+    from bench.scale import RESTART_HEADER, grow, restart, restart_row
 
     cmd = [sys.executable, "-m", "bench.scale", "--build", "40", "--workdir", str(tmp_path)]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
@@ -95,6 +96,8 @@ def test_the_restart_benchmark_runs_end_to_end_on_a_small_store(tmp_path):
     r = restart(tmp_path, 1, ROOT)
     assert built["chunks"] > 20 and r["first_prepare_s"] > 0 and r["warm_up_s"] == 0.0
     assert restart_row(built, r).count("|") == RESTART_HEADER.splitlines()[1].count("|")
+    g = grow(tmp_path, 3, ROOT)
+    assert g["added"] == 3 and g["total"] == built["chunks"] + g["chunks_written"] and g["chunks_written"] > 0
 
 
 def test_the_grammar_sampling_benchmark_names_an_unknown_corpus(capsys):
