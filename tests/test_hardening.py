@@ -197,6 +197,45 @@ def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(seed_s
 
 @pytest.mark.llm
 @pytest.mark.parametrize("preset", ["smollm2", "qwen1.5b"])
+def test_a_wider_reading_keeps_the_rows_it_shares_with_its_lead_and_reads_the_same_logits(seed_settings, preset):
+    """The wider prompt starts with the lead's first passages: those rows are kept, not read again, and the
+    logits are bit-identical to reading the wider prompt from the system prompt's state (where the host's
+    kernels allow it; elsewhere it is read from the system prompt's state, as before)."""
+    import numpy as np
+
+    from qa.answer.evidence import render
+    from qa.answer.prompts import template_text
+    from qa.answer.reader import user_message
+    from qa.api import get_pipeline
+    from qa.components import llamacpp_chat as chat
+
+    p = get_pipeline(seed_settings, llm_preset=preset)
+    p.ensure_index()
+    llama, system = p.llm.llama, template_text("reader_system").strip()
+    questions = ["How many children were killed in Iran's strike?", "Who offered to mediate between Iran and Pakistan?",
+                 "What was the code name of Pakistan's retaliatory operation?", "What did Iran say it targeted?"]
+    preps = [(q, prep) for q in questions if len((prep := p.prepare(q, [])).lead) < len(prep.evidence)]
+    assert preps, "no question read wider than its lead"
+    pairs = [(user_message(q, render(prep.lead), []), user_message(q, render(prep.evidence), [])) for q, prep in preps]
+    q, prep = preps[0]  # and a wider prompt longer than one batch (read in two, at the same rows as from the start)
+    pairs.append((pairs[0][0], user_message(q, render(prep.evidence * 3), [])))
+    with chat._CALL_LOCKS[id(llama)]:
+        chat.read_prompt(llama, system, pairs[0][0])  # the system prompt's state (and the host's probe) first
+        longest = 0
+        for lead, wide in pairs:
+            chat._READ_TO.pop(id(llama), None)  # nothing kept: the wider prompt read from the system state
+            _, fresh_read, fresh = chat.read_prompt(llama, system, wide)
+            lead_tokens, _, _ = chat.read_prompt(llama, system, lead)
+            wide_tokens, kept_read, kept = chat.read_prompt(llama, system, wide)
+            assert np.array_equal(kept, fresh)
+            shared = next(i for i, (a, b) in enumerate(zip(lead_tokens, wide_tokens, strict=False)) if a != b)
+            pre, longest = len(wide_tokens) - fresh_read, max(longest, fresh_read)
+            assert fresh_read - (shared - pre) <= kept_read < fresh_read if chat._KEEPS[id(llama)] else kept_read == fresh_read
+    assert longest > llama.n_batch  # the long one is
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize("preset", ["smollm2", "qwen1.5b"])
 def test_greedy_under_a_grammar_writes_what_masking_the_whole_vocabulary_writes(seed_settings, preset):
     """The grammar is checked on the top token first; where it forbids that one, the best allowed token is taken."""
     from llama_cpp import LlamaGrammar, llama_vocab_is_eog

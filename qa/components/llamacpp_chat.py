@@ -88,13 +88,59 @@ def _message(role: str, content: str) -> dict[str, str]:
     return {"role": role, "content": content}
 
 
+_READ_TO: dict[int, int] = {}  # per model: where its last prompt ended (rows read as a prompt, never generated ones)
+_KEEPS: dict[int, bool] = {}  # per model: whether rows kept in whole tiles give bit-identical logits on this host
+_TILE, _MIN_BATCH = 4, 8  # llama.cpp's repacked CPU kernels take rows in tiles of 4, and batches under 8 otherwise
+
+
+def _batch(llama: Any) -> int:
+    """Rows llama.cpp reads in one pass."""
+    return min(llama.n_batch, llama.context_params.n_ubatch)
+
+
+def _resume_at(llama: Any, tokens: list[int], pre: int) -> int:
+    """Where reading ``tokens`` may start: after the system prompt, or further along the last prompt's rows where
+    the two prompts agree (a wider reading after its lead shares its first passages), so far as the logits stay
+    bit-identical to reading everything after the system prompt: rows kept in whole tiles, read on in the same
+    batches as from the system prompt (the first at least ``_MIN_BATCH`` rows), on a host where :func:`_probe`
+    found so."""
+    n = _batch(llama)
+    if not _KEEPS.get(id(llama)) or n % _TILE:
+        return pre
+    end, same = min(_READ_TO.get(id(llama), 0), llama.n_tokens, len(tokens)), pre
+    while same < end and llama.input_ids[same] == tokens[same]:
+        same += 1
+    kept = (same - pre) // _TILE * _TILE
+    while kept and min(len(tokens) - pre, (kept // n + 1) * n) - kept < _MIN_BATCH:
+        kept -= _TILE
+    return pre + kept
+
+
+def _probe(llama: Any, pre: int) -> int:
+    """Measure once per model whether this host's kernels give the same logits for a prompt read in one batch
+    and for the same prompt read on from its first three tiles (kernels differ between CPUs), on a probe of
+    the model's own vocabulary after the system prompt; returns the tokens read. The probe's rows are not kept."""
+    import numpy as np
+
+    probe = list(range(1000, 1000 + 3 * _TILE + _MIN_BATCH + _TILE + 1))  # the rest ends in a partial tile
+    last = []
+    for start in (pre, pre + 3 * _TILE):
+        llama.n_tokens = start
+        llama.eval(probe[start - pre:])
+        last.append(np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),)).copy())
+    llama.n_tokens = pre
+    _KEEPS[id(llama)] = bool(np.array_equal(*last))
+    return 2 * len(probe) - 3 * _TILE
+
+
 def read_prompt(llama: Any, system: str, user: str) -> tuple[list[int], int, Any]:
     """Evaluate a chat prompt from the saved state of its system prompt: (its tokens, tokens read, next logits).
 
     The system prompt's KV state is computed once, on its own, and every call evaluates the rest of its
     prompt from exactly that state: the same prompt gives the same logits whatever was asked before in
     the process (reusing an arbitrary cached prefix would change the batch shapes, and so the
-    floating-point result and a greedy answer). The caller holds the model's lock.
+    floating-point result and a greedy answer). Rows of the last prompt that agree with this one are kept
+    where that gives the same logits (see :func:`_resume_at`). The caller holds the model's lock.
     """
     import numpy as np
 
@@ -103,15 +149,22 @@ def read_prompt(llama: Any, system: str, user: str) -> tuple[list[int], int, Any
     fixed = llama.tokenize(chat_prompt(llama, [_message("system", system)]).encode(), add_bos=False, special=True)
     pre = next((i for i, (a, b) in enumerate(zip(tokens, fixed, strict=False)) if a != b), len(fixed))
     pre = min(pre, len(tokens) - 1)
-    read = len(tokens) - pre
+    read = 0
     if llama.n_tokens < pre or list(llama.input_ids[:pre]) != tokens[:pre]:
         llama.reset()
         llama.eval(tokens[:pre])
-        read += pre
-    llama.n_tokens = pre
-    llama.eval(tokens[pre:])
+        read = pre + (_probe(llama, pre) if id(llama) not in _KEEPS else 0)
+        _READ_TO[id(llama)] = pre
+    start, n = _resume_at(llama, tokens, pre), _batch(llama)
+    cut = pre + ((start - pre) // n + 1) * n  # where a reading from pre starts its next batch
+    llama.n_tokens = start
+    for part in (tokens[start:cut], tokens[cut:]):
+        if part:
+            llama.eval(part)
+    last = start if len(tokens) <= cut else cut + (len(tokens) - cut - 1) // n * n  # the last batch's first row
+    _READ_TO[id(llama)] = len(tokens) if len(tokens) - last >= _MIN_BATCH else last  # a small one is computed otherwise
     logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),)).astype(np.float64)
-    return tokens, read, logits
+    return tokens, read + len(tokens) - start, logits
 
 
 def greedy(llama: Any, grammar: Any) -> Iterator[int]:
@@ -275,6 +328,7 @@ class ChatLlamaCppLocal(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         llama = self.llama
         with _CALL_LOCKS[id(llama)]:
+            _READ_TO.pop(id(llama), None)  # llama-cpp-python's own prompt cache decides what it keeps
             for part in llama.create_chat_completion(stream=True, **self._params(messages, stop, **kwargs)):
                 delta = part["choices"][0]["delta"].get("content") or ""
                 if not delta:
