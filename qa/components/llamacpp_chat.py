@@ -93,6 +93,13 @@ _KEEPS: dict[int, bool] = {}  # per model: whether rows kept in whole tiles give
 _TILE, _MIN_BATCH = 4, 8  # llama.cpp's repacked CPU kernels take rows in tiles of 4, and batches under 8 otherwise
 
 
+def _last_logits(llama: Any) -> Any:
+    """The logits of the last row just read (a view into llama.cpp's buffer: copy what must outlive the next read)."""
+    import numpy as np
+
+    return np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
+
+
 def _batch(llama: Any) -> int:
     """Rows llama.cpp reads in one pass."""
     return min(llama.n_batch, llama.context_params.n_ubatch)
@@ -127,7 +134,7 @@ def _probe(llama: Any, pre: int) -> int:
     for start in (pre, pre + 3 * _TILE):
         llama.n_tokens = start
         llama.eval(probe[start - pre:])
-        last.append(np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),)).copy())
+        last.append(_last_logits(llama).copy())
     llama.n_tokens = pre
     _KEEPS[id(llama)] = bool(np.array_equal(*last))
     return 2 * len(probe) - 3 * _TILE
@@ -163,8 +170,7 @@ def read_prompt(llama: Any, system: str, user: str) -> tuple[list[int], int, Any
             llama.eval(part)
     last = start if len(tokens) <= cut else cut + (len(tokens) - cut - 1) // n * n  # the last batch's first row
     _READ_TO[id(llama)] = len(tokens) if len(tokens) - last >= _MIN_BATCH else last  # a small one is computed otherwise
-    logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),)).astype(np.float64)
-    return tokens, read + len(tokens) - start, logits
+    return tokens, read + len(tokens) - start, _last_logits(llama).astype(np.float64)
 
 
 def greedy(llama: Any, grammar: Any) -> Iterator[int]:
