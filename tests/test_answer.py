@@ -245,11 +245,18 @@ def test_claims_are_read_as_they_complete():
     assert claims(text, 5, final=True)[0][-1] == ("Another source says seven.", [3])
 
 
+def test_a_claim_may_hold_bracketed_code_that_is_not_a_marker():
+    text = 'Install it with `uv add "fastapi[standard]"` [2]. Index it as a[i] [1][3].'
+    assert claims(text, 3, final=True)[0] == [('Install it with `uv add "fastapi[standard]"`.', [2]),
+                                              ("Index it as a[i].", [1, 3])]
+
+
 def test_the_grammar_allows_only_numbers_of_the_evidence():
     from llama_cpp import LlamaGrammar
 
     rules = grammar(3)
     assert '"3" | "2" | "1"' in rules and '"4"' not in rules
+    assert '"[" [^\\n\\[\\]0-9 ]' in rules  # "[" opens text only before a character that no marker starts with
     LlamaGrammar.from_string(rules, verbose=False)  # llama.cpp parses it
 
 

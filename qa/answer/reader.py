@@ -51,7 +51,9 @@ class Reading:
 # of its answer as soon as it is written; it returns the whole Reading
 Event = tuple[str, object]
 Stream = Generator[Event, None, Reading]
-_CLAIM = re.compile(r"\s*([^\[\]]+?)\s*((?:\[\s*\d+\s*\](?:\s*,\s*)?)+)\s*([.!?]?)")
+# a claim's text may hold brackets that are not markers (`pip install "fastapi[standard]"`, `a[i]`): a bracket
+# whose content starts with a digit is a citation marker, any other bracketed text is part of the sentence
+_CLAIM = re.compile(r"\s*((?:[^\[\]]|\[[^\[\]\d\s][^\[\]]*\])+?)\s*((?:\[\s*\d+\s*\](?:\s*,\s*)?)+)\s*([.!?]?)")
 
 
 def user_message(question: str, evidence: str, history: list[tuple[str, str]]) -> str:
@@ -64,11 +66,12 @@ def user_message(question: str, evidence: str, history: list[tuple[str, str]]) -
 
 
 def grammar(n: int, claims: int = 3) -> str:
-    """GBNF for an answer of up to ``claims`` sentences, each ending with markers ``[1]``..``[n]``."""
+    """GBNF for an answer of up to ``claims`` sentences, each ending with markers ``[1]``..``[n]``; its text may
+    hold bracketed words that do not start with a digit (code such as ``fastapi[standard]``)."""
     ids = " | ".join(f'"{i}"' for i in range(n, 0, -1))
     more = ' (" " claim)?' * (claims - 1)
     return (f'root ::= claim{more}\nclaim ::= text " "? "[" id "]" ("[" id "]")? "."?\n'
-            f'text ::= [^\\n\\[\\]]+\nid ::= {ids}\n')
+            f'text ::= ([^\\n\\[\\]] | "[" [^\\n\\[\\]0-9 ] [^\\n\\[\\]]* "]")+\nid ::= {ids}\n')
 
 
 def claims(text: str, n: int, final: bool) -> tuple[list[tuple[str, list[int]]], int]:
