@@ -215,11 +215,6 @@ for q in sys.argv[5:]:
     prep = pipeline.prepare(q, [])
     out["questions"].append({"prepare_s": time.perf_counter() - t, **prep.timings})
     out.setdefault("start_to_first_s", time.time() - t0)
-words = {"q": "quorvathian"}
-for key in ("synonyms_first_s", "synonyms_second_s"):
-    t = time.perf_counter()
-    pipeline.retriever.bm25().synonyms(words)
-    out[key] = time.perf_counter() - t
 print(json.dumps(out))
 """
 
@@ -249,8 +244,6 @@ def restart(workdir: Path, processes: int, src: Path, warm: bool = False) -> dic
         "import_s": mean([r["import_s"] for r in runs]), "model_s": mean([r["model_s"] for r in runs]),
         **{f"first_{k}": mean([q[k] for q in first]) for k in ("prepare_s", "retrieve", "select")},
         **{f"second_{k}": mean([q[k] for q in second]) for k in ("prepare_s", "retrieve", "select")},
-        "synonyms_first_s": mean([r["synonyms_first_s"] for r in runs]),
-        "synonyms_second_s": mean([r["synonyms_second_s"] for r in runs]),
     }
 
 
@@ -260,14 +253,13 @@ def restart_row(b: dict[str, Any], r: dict[str, Any]) -> str:
     return (f"| {b['chunks']:,} | {r['src']} | {r['start_to_first_s']:.2f} s | "
             f"{r['first_prepare_s'] * ms:.0f} ms ({r['first_retrieve'] * ms:.0f} / {r['first_select'] * ms:.0f}) | "
             f"{r['second_prepare_s'] * ms:.0f} ms ({r['second_retrieve'] * ms:.0f} / {r['second_select'] * ms:.0f}) | "
-            f"{r['first_prepare_s'] / r['second_prepare_s']:.2f}× | {r['first_retrieve'] / r['second_retrieve']:.2f}× | "
-            f"{r['synonyms_first_s']:.2f} / {r['synonyms_second_s']:.3f} s |")
+            f"{r['first_prepare_s'] / r['second_prepare_s']:.2f}× | {r['first_retrieve'] / r['second_retrieve']:.2f}× |")
 
 
 RESTART_HEADER = (
     "| chunks | source tree | process start → first question's retrieval done | first question (open, spell and "
-    "retrieve / select) | second question | first ÷ second | retrieve first ÷ second | synonyms() first / second |\n"
-    "| --- | --- | --- | --- | --- | --- | --- | --- |"
+    "retrieve / select) | second question | first ÷ second | retrieve first ÷ second |\n"
+    "| --- | --- | --- | --- | --- | --- | --- |"
 )
 
 

@@ -217,26 +217,15 @@ def test_vocabulary_and_words_counts_equal_the_fts5_vocabulary(indexed):
     con.execute("INSERT INTO lex(lex, rank) VALUES('integrity-check', 1)")
 
 
-def test_word_vectors_are_stored_by_ingest_so_synonyms_embed_no_corpus_word(indexed, monkeypatch):
-    import numpy as np
-
-    from qa.components.embedding import embed
-    from qa.retrieval import hybrid
-    from qa.text import stem
-
-    def no_embedding(words):  # type: ignore[no-untyped-def]
-        raise AssertionError(f"embedded {len(words)} corpus words at question time")
-
-    words, vectors = LexicalIndex(index_path(indexed.settings)).word_vectors(no_embedding)
-    assert words == sorted(indexed.retriever.bm25().words)
-    assert np.allclose(vectors, embed(words, batch_size=256), atol=1e-5)
-    monkeypatch.setattr(hybrid, "embed_words", no_embedding)
-    asked = embed(["port"])[0]
-    assert Pipeline(indexed.settings).retriever.bm25().synonyms({"p": "port"}) == {
-        "p": {stem(w) for w, v in zip(words, vectors, strict=True) if v @ asked >= hybrid.SYNONYM_SIMILARITY}}
-    monkeypatch.undo()
+def test_ingest_drops_the_word_vectors_an_earlier_version_kept_and_spelling_still_corrects(indexed):
+    path = index_path(indexed.settings)
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE word_vectors(word TEXT PRIMARY KEY, vector BLOB NOT NULL)")  # as written before
+    con.commit()
     (indexed.settings.corpus / "c.txt").unlink()
     indexed.ingest()
-    con = sqlite3.connect(index_path(indexed.settings))
-    assert {w for (w,) in con.execute("SELECT word FROM word_vectors")} == indexed.retriever.bm25().words
-    assert "1890" not in indexed.retriever.bm25().words and "tower" not in indexed.retriever.bm25().words
+    assert not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'word_vectors'").fetchone()
+    con.close()
+    index = Pipeline(indexed.settings).retriever.bm25()
+    assert "1890" not in index.words and "tower" not in index.words
+    assert index.correct_spelling("harbuor") == "harbour"

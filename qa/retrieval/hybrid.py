@@ -7,7 +7,6 @@ import re
 import threading
 from typing import Any
 
-import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -17,12 +16,11 @@ from qa.components.embedding import embed, english_words
 from qa.components.vector_store import Store
 from qa.models import Passage
 from qa.retrieval.lexical_index import LexicalIndex
-from qa.retrieval.lexical_sync import catch_up, embed_words, open_index
+from qa.retrieval.lexical_sync import catch_up, open_index
 from qa.text import STOPWORDS, edit_distance, stem, terms
 
 RRF_K = 60
 HEADS = 2  # the first chunks of each ranking that fusion must keep
-SYNONYM_SIMILARITY = 0.65  # with all-MiniLM-L6-v2: died~killed 0.79, hit~struck 0.69, won~held 0.52
 SAME_FILE_DECAY = 0.8  # each further chunk from an already chosen file counts this much less
 QUESTION_WORDS = frozenset("which where what when whose whom there their".split())
 
@@ -87,15 +85,6 @@ class BM25Index:
             return best.capitalize() if word[0].isupper() else best
 
         return re.sub(r"[A-Za-z]+", fix, text)
-
-    def synonyms(self, words: dict[str, str], threshold: float = SYNONYM_SIMILARITY) -> dict[str, set[str]]:
-        """For each {key: word}, the corpus terms whose MiniLM embedding is at least ``threshold`` similar."""
-        if not words or not self.vocabulary:
-            return {k: set() for k in words}
-        corpus_words, vectors = self.index.word_vectors(embed_words)
-        keys = sorted(words)
-        sims = embed([words[k] for k in keys]) @ vectors.T
-        return {k: {stem(corpus_words[j]) for j in np.flatnonzero(row >= threshold)} for k, row in zip(keys, sims, strict=True)}
 
     def search(self, query: str, n: int) -> list[Passage]:
         """Top ``n`` chunks by BM25 (FTS5's ``bm25()``; see :mod:`qa.retrieval.lexical_index`)."""

@@ -9,8 +9,7 @@ Tables (one transaction per file written, so a reader never sees half a file):
   so each indexed token is exactly one of our terms; ranked with FTS5's ``bm25()``;
 - ``files``: per file its fingerprint, chunk count, section headings and distinct surface words;
 - ``vocab``: document frequency per term; ``words``: per surface content word, the number of files
-  using it (for spelling correction); ``word_vectors``: their MiniLM embeddings (for synonyms), added
-  for new words at the end of each ingest (or on first use) so that no process embeds them all again;
+  using it (for spelling correction);
 - ``meta``: schema, tokenizer and chunking versions, the store it mirrors, and the store's chunk
   count and generation when last brought in line with it (plus a ``dirty`` flag while an ingest runs).
 
@@ -28,11 +27,9 @@ import math
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import numpy as np
 
 from qa.models import Passage
 from qa.text import content_words, headings, terms
@@ -53,7 +50,6 @@ CREATE INDEX chunks_source ON chunks(source);
 CREATE VIRTUAL TABLE lex USING fts5(terms, content='chunks', content_rowid='id', tokenize="{TOKENIZE}");
 CREATE TABLE vocab(term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE words(word TEXT PRIMARY KEY, files INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE word_vectors(word TEXT PRIMARY KEY, vector BLOB NOT NULL);  -- rowid table: big rows pack better
 """
 
 
@@ -174,16 +170,12 @@ class LexicalIndex:
     def update(self, replace: Iterable[tuple[str, str, list[Passage]]] = (), delete: Iterable[str] = (),
                meta: dict[str, object] | None = None) -> None:
         """Replace each (source, fingerprint, passages), delete each source and set ``meta``, in one transaction."""
-        with self.transaction() as con:
-            dropped: set[str] = set()
+        with self.transaction():
             for source in delete:
-                dropped |= self._delete(source)
+                self._delete(source)
             for source, fingerprint, passages in replace:
-                dropped |= self._delete(source)
+                self._delete(source)
                 self._insert(source, fingerprint, passages)
-            # a word no file uses any more loses its vector (one a replaced file still uses keeps it)
-            con.executemany("DELETE FROM word_vectors WHERE word = ? AND NOT EXISTS (SELECT 1 FROM words WHERE word = ?)",
-                            [(w, w) for w in dropped])
             if meta:
                 self._set_meta(meta)
 
@@ -212,12 +204,12 @@ class LexicalIndex:
         con.execute("INSERT INTO files(source, fingerprint, chunks, headings, words) VALUES (?, ?, ?, ?, ?)",
                     (source, fingerprint, len(rows), json.dumps(found), " ".join(words)))
 
-    def _delete(self, source: str) -> set[str]:
-        """Remove the rows of ``source``; returns the words no file uses any more."""
+    def _delete(self, source: str) -> None:
+        """Remove the rows of ``source``."""
         con = self._con
         rows = con.execute("SELECT id, terms FROM chunks WHERE source = ?", (source,)).fetchall()
         if not rows and not con.execute("SELECT 1 FROM files WHERE source = ?", (source,)).fetchone():
-            return set()
+            return
         con.executemany("INSERT INTO lex(lex, rowid, terms) VALUES ('delete', ?, ?)", rows)
         dfs = Counter(t for _, text in rows for t in set(text.split()))
         con.executemany("UPDATE vocab SET df = df - ? WHERE term = ?", [(n, t) for t, n in dfs.items()])
@@ -225,12 +217,14 @@ class LexicalIndex:
         got = con.execute("SELECT words FROM files WHERE source = ?", (source,)).fetchone()
         words = got[0].split() if got else []
         con.executemany("UPDATE words SET files = files - 1 WHERE word = ?", [(w,) for w in words])
-        dropped = {w for (w,) in con.execute("SELECT word FROM words WHERE word IN (SELECT value FROM json_each(?)) "
-                                             "AND files <= 0", (json.dumps(words),))}
-        con.executemany("DELETE FROM words WHERE word = ?", [(w,) for w in dropped])
+        con.execute("DELETE FROM words WHERE word IN (SELECT value FROM json_each(?)) AND files <= 0", (json.dumps(words),))
         con.execute("DELETE FROM chunks WHERE source = ?", (source,))
         con.execute("DELETE FROM files WHERE source = ?", (source,))
-        return dropped
+
+    def drop_word_vectors(self) -> None:
+        """Drop the table of word vectors an earlier version kept (for synonyms, which nothing reads any more)."""
+        with self.transaction() as con:
+            con.execute("DROP TABLE IF EXISTS word_vectors")
 
     # ---- reads ----------------------------------------------------------------------------
     def count(self) -> int:
@@ -284,28 +278,6 @@ class LexicalIndex:
     def words(self) -> set[str]:
         """Surface content words of the corpus (for spelling correction)."""
         return self._cached("words", lambda: {w for (w,) in self._con.execute("SELECT word FROM words")})  # type: ignore[no-any-return]
-
-    def add_word_vectors(self, embed: Callable[[list[str]], np.ndarray]) -> int:
-        """Embed and store the corpus words that have no vector yet; returns how many there were."""
-        with self._lock:
-            missing = [w for (w,) in self._con.execute(
-                "SELECT word FROM words WHERE word NOT IN (SELECT word FROM word_vectors) ORDER BY word")]
-        if missing:
-            made = embed(missing).astype(np.float32)
-            with self.transaction() as con:
-                con.executemany("INSERT OR REPLACE INTO word_vectors(word, vector) VALUES (?, ?)",
-                                [(w, v.tobytes()) for w, v in zip(missing, made, strict=True)])
-        return len(missing)
-
-    def word_vectors(self, embed: Callable[[list[str]], np.ndarray]) -> tuple[list[str], np.ndarray]:
-        """The corpus words, sorted, and their unit vectors (words without one are embedded with ``embed`` first)."""
-        def load() -> tuple[list[str], np.ndarray]:
-            self.add_word_vectors(embed)
-            rows = self._con.execute("SELECT w.word, v.vector FROM words AS w JOIN word_vectors AS v "
-                                     "ON v.word = w.word ORDER BY w.word").fetchall()
-            vectors = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32).reshape(len(rows), -1)
-            return [w for w, _ in rows], vectors
-        return self._cached("word_vectors", load)  # type: ignore[no-any-return]
 
     def headings(self, source: str) -> list[tuple[int, str]]:
         """(offset, heading) of the section headings of ``source``, in order."""

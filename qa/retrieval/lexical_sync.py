@@ -32,9 +32,6 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
-from qa.components.embedding import embed
 from qa.components.vector_store import Store
 from qa.ingest.chunker import CHUNKING
 from qa.models import Passage
@@ -45,11 +42,6 @@ from qa.text import TOKENIZER_VERSION
 log = logging.getLogger("qa")
 REBUILDS = {"count": 0}  # full rebuilds from the store in this process (tests assert on it)
 PER_FILE_LIMIT = 200  # more changed files than this (and a quarter of all) are re-read in one pass
-
-
-def embed_words(words: list[str]) -> np.ndarray:
-    """MiniLM vectors of single words (large batches: words are short)."""
-    return embed(words, batch_size=256)
 
 
 def index_path(settings: Settings) -> Path:
@@ -240,7 +232,7 @@ def ingest_session(store: Store) -> Iterator[IngestWriter]:
             writer = IngestWriter(index)
             yield writer
             writer.flush()
-            index.add_word_vectors(embed_words)
+            index.drop_word_vectors()
             index.set_meta(count=store.count(), generation=store.generation(), dirty=0)
     finally:
         index.close()
