@@ -251,6 +251,25 @@ def test_a_claim_may_hold_bracketed_code_that_is_not_a_marker():
                                               ("Index it as a[i].", [1, 3])]
 
 
+def test_the_judge_of_a_follow_up_is_told_the_earlier_question_and_answer_as_the_reader_is():
+    from qa.answer.reader import ModelReader, user_message
+
+    class Recording:  # a local model's judge: (P(Yes), prompt tokens read)
+        def __init__(self) -> None:
+            self.users: list[str] = []
+
+        def judge(self, system: str, user: str) -> tuple[float, int]:
+            self.users.append(user)
+            return 0.9, 7
+
+    llm, history = Recording(), [("Who runs Newstrack?", "Bhoomi Goyal is its editor [2].")]
+    reader = ModelReader(llm, Policy())  # type: ignore[arg-type]
+    assert reader.judge("Where did she intern?", [_passage("She interned at a daily.")], history) == 0.9
+    told = "Earlier question: Who runs Newstrack?\nEarlier answer: Bhoomi Goyal is its editor.\n"
+    assert told in llm.users[0] and told in user_message("Where did she intern?", "[1] x", history)
+    assert reader.prompt_tokens == 7 and reader.calls == 1
+
+
 def test_the_grammar_allows_only_numbers_of_the_evidence():
     from llama_cpp import LlamaGrammar
 

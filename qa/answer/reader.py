@@ -56,13 +56,17 @@ Stream = Generator[Event, None, Reading]
 _CLAIM = re.compile(r"\s*((?:[^\[\]]|\[[^\[\]\d\s][^\[\]]*\])+?)\s*((?:\[\s*\d+\s*\](?:\s*,\s*)?)+)\s*([.!?]?)")
 
 
+def earlier_turn(history: list[tuple[str, str]]) -> str:
+    """The previous question and answer, as the reader and the judge are told them ("" when there is none)."""
+    if not history:
+        return ""
+    asked, said = history[-1]
+    return f"Earlier question: {asked}\nEarlier answer: {without_markers(said)[:300]}\n"
+
+
 def user_message(question: str, evidence: str, history: list[tuple[str, str]]) -> str:
     """The question, the numbered evidence, and the previous turn when there is one."""
-    earlier = ""
-    if history:
-        asked, said = history[-1]
-        earlier = f"Earlier question: {asked}\nEarlier answer: {without_markers(said)[:300]}\n"
-    return template_text("reader_user").format(evidence=evidence, history=earlier, question=question)
+    return template_text("reader_user").format(evidence=evidence, history=earlier_turn(history), question=question)
 
 
 def grammar(n: int, claims: int = 3) -> str:
@@ -106,9 +110,9 @@ class ModelReader:
         """The model's probability that ``quotes`` answer the question (None: this model cannot say)."""
         if not hasattr(self.llm, "judge"):
             return None
-        earlier = f"Earlier question: {history[-1][0]}\n" if history else ""
+        # a follow-up's "she" or "it" is named by the earlier answer: the judge is told it, as the reader is
         user = template_text("judge_user").format(sentence=" ".join(" ".join(p.text.split()) for p in quotes),
-                                                  question=question, history=earlier)
+                                                  question=question, history=earlier_turn(history))
         p, read = self.llm.judge(template_text("judge_system").strip(), user)
         self.prompt_tokens += read
         self.calls += 1
