@@ -22,7 +22,6 @@ from qa.answer.evidence import choose, rank, sentences
 from qa.answer.grounding import Backed, Grounder
 from qa.answer.policy import Policy
 from qa.answer.reader import LexicalReader, ModelReader, Reading
-from qa.components.embedding import embed
 from qa.components.llm import backend_error, get_llm
 from qa.components.vector_store import Store, open_store
 from qa.errors import BackendError, QAError
@@ -149,8 +148,8 @@ class Pipeline:
         """Open the store and the lexical index and load the models before the first question (``qa ui`` does
         this at start), so that the first question after a restart is as fast as the next."""
         self.ensure_index()
-        self.retriever.bm25()
-        embed(["warm up"])
+        self.prepare("warm up", [])  # everything before the model loads its data: the store, the lexical index and the
+        # spelling vocabulary, the embedder, tiktoken's encoding (~0.2 s of a first question, bench/RESULTS.md)
         try:
             reader = self.reader()
             if isinstance(reader, ModelReader):
