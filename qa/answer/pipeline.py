@@ -147,9 +147,8 @@ class Pipeline:
     def warm_up(self) -> None:
         """Open the store and the lexical index and load the models before the first question (``qa ui`` does
         this at start), so that the first question after a restart is as fast as the next."""
-        self.ensure_index()
-        self.prepare("warm up", [])  # everything before the model loads its data: the store, the lexical index and the
-        # spelling vocabulary, the embedder, tiktoken's encoding (~0.2 s of a first question, bench/RESULTS.md)
+        self.prepare("warm up", [])  # everything before the model loads its data (it builds the index if empty): the
+        # store, the lexical index and spelling vocabulary, the embedder, tiktoken (~0.2 s of a first question, bench/RESULTS.md)
         try:
             reader = self.reader()
             if isinstance(reader, ModelReader):

@@ -50,8 +50,8 @@ def get_embedder() -> Any:
 
 def embed(texts: list[str], batch_size: int = 16) -> np.ndarray:
     """L2-normalised float32 embeddings, one row per text. A batch is padded to its longest text, so small batches
-    waste less on texts of mixed length: ingest's chunks embed in 0.60-0.90x the time of batches of 64
-    (bench/RESULTS.md), the vectors differing by < 2e-7."""
+    waste less on texts of mixed length: a store's chunks embed in 0.71-0.88x the time of batches of 64
+    (bench.embed_batch), the vectors differing by < 2e-7."""
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
     model = get_embedder()
@@ -66,7 +66,7 @@ def embed(texts: list[str], batch_size: int = 16) -> np.ndarray:
 _CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
 CACHE_SIZE = 20_000  # sentences; ~30 MB of vectors
 # sentences differ in length (a README's "cd docs/" beside a 100-word-piece line): a batch is padded to its longest,
-# so small batches waste less; 8 embeds a question's ~100 candidate sentences 1.7-3.4x faster than 64 (bench/RESULTS.md)
+# so small batches waste less; with 8, choosing a question's evidence takes 0.54-0.72x the time of 64 (bench.embed_batch)
 SENTENCE_BATCH = 8
 
 
