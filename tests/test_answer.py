@@ -28,7 +28,8 @@ CODENAME_FILE = "004_df5bf45f4cf73b0f.txt"
 
 
 def _fake(text: str) -> GenericFakeChatModel:
-    return GenericFakeChatModel(messages=iter([AIMessage(content=text)] * 4))
+    """A model that writes ``text`` whenever it reads; when the lead fails it imagines nothing (no second search)."""
+    return GenericFakeChatModel(messages=iter([AIMessage(content=x) for x in (text, "", text, text)]))
 
 
 def _ask(seed_pipeline, reply: str, question: str = CODENAME_Q):
@@ -210,11 +211,37 @@ def test_the_wider_reading_follows_only_when_nothing_from_the_leading_sentences_
     reply = "The operation was codenamed Marg Bar Sarmachar [1]."
     once = _ask(seed_pipeline, reply)
     assert not once.refused and once.timings["model_calls"] == 1 and "widened" not in once.timings
-    model = GenericFakeChatModel(messages=iter([AIMessage(content="none"), AIMessage(content=reply)]))
+    imagined = "Pakistan named its retaliatory strikes Operation Marg Bar Sarmachar."  # what an answer would say
+    model = GenericFakeChatModel(messages=iter([AIMessage(content=x) for x in ("none", imagined, reply)]))
     twice = Pipeline(seed_pipeline.settings, llm=model).ask(CODENAME_Q)
-    assert not twice.refused and twice.timings["model_calls"] == 2 and twice.timings["widened"] == 1
+    assert not twice.refused and twice.timings["model_calls"] == 3 and twice.timings["widened"] == 1
     assert "Marg Bar Sarmachar" in twice.text
     _assert_citations_exact(twice, seed_pipeline.settings.corpus)
+
+
+def test_the_wider_reading_searches_again_with_the_words_an_answer_would_use(seed_pipeline):
+    """A paraphrase shares no word with its answer: what the reader imagines an answer says finds it."""
+    question = "What name did Islamabad give to its reply?"
+    hint = "Pakistan's retaliatory operation was codenamed Marg Bar Sarmachar."
+    plain, hinted = seed_pipeline.prepare(question, []), seed_pipeline.prepare(question, [], hint)
+    assert not any("Sarmachar" in p.text for p in plain.evidence)
+    assert any("Sarmachar" in p.text for p in hinted.evidence) and hinted.question == plain.question
+    reply = "It was codenamed Marg Bar Sarmachar [1]."
+    model = GenericFakeChatModel(messages=iter([AIMessage(content=x) for x in ("none", hint, reply)]))
+    answer = Pipeline(seed_pipeline.settings, llm=model).ask(question)
+    assert answer.evidence == hinted.evidence and "Marg Bar Sarmachar" in answer.text
+    _assert_citations_exact(answer, seed_pipeline.settings.corpus)
+
+
+def test_the_model_imagines_one_line_from_its_own_saved_state(seed_pipeline):
+    """The local model writes the imagined sentence in a context of its own, read from the same state each time."""
+    from qa.answer.reader import ModelReader
+
+    reader = ModelReader(seed_pipeline.llm, seed_pipeline.policy)
+    first = reader.imagine("Has any group owned up to the attack?", [])
+    reader.imagine("Who mediated?", [])
+    assert first and "\n" not in first and reader.imagine("Has any group owned up to the attack?", []) == first
+    assert reader.calls == 3 and reader.prompt_tokens > 0
 
 
 def test_another_file_giving_a_different_figure_is_quoted_as_another_account():

@@ -186,7 +186,8 @@ def test_the_same_question_gets_the_same_answer_whatever_was_asked_before(seed_s
                  "What was the code name of Pakistan's retaliatory operation?"]
     first = {q: p.ask(q) for q in questions}
     p.llm.llama.reset()  # as after a restart: no saved state; the warm-up (as `qa ui` starts) reads the system
-    p.llm._judge_llama().reset()  # prompts from scratch and no later draft changes
+    for role in ("judge", "imagine"):  # prompts from scratch and no later draft changes
+        p.llm._side_llama(role).reset()
     p.warm_up()
     again = {q: p.ask(q) for q in reversed(questions)}
     for q in questions:

@@ -8,7 +8,7 @@ from qa.models import Passage
 
 def test_headings_of_markdown_html_and_plain_text(tmp_path):
     from qa.ingest.loader import load
-    from qa.text import headings
+    from qa.ingest.sections import headings
 
     (tmp_path / "p.html").write_text(
         "<html><body><h1>Harbor Museum</h1><p>We love boats.</p><h2>Opening hours</h2>"

@@ -1,6 +1,8 @@
 """The question-answering pipeline: retrieve → choose evidence → read → ground → answer.
 
-The reader (:mod:`qa.answer.reader`) says which numbered sentences answer and words a short answer;
+The reader (:mod:`qa.answer.reader`) says which numbered sentences answer and words a short answer; it reads
+the best few first, and when nothing from those stands it imagines what an answer would say and the search
+runs again with those words before it reads the wider evidence;
 the grounding contract (:mod:`qa.answer.grounding`) keeps what the cited sentences back, quoting the
 chosen sentence itself when the wording strays; every threshold is in :class:`~qa.answer.policy.Policy`.
 Verified text is streamed sentence by sentence as it is written.
@@ -55,15 +57,10 @@ def clean_question(question: object, max_chars: int) -> str:
 
 def clean_history(history: object) -> list[tuple[str, str]]:
     """History as (user, assistant) string pairs."""
-    if not history:
-        return []
-    out = []
     try:
-        for user, bot in history:  # type: ignore[attr-defined]
-            out.append((str(user or ""), str(bot or "")))
+        return [(str(user or ""), str(bot or "")) for user, bot in history or []]  # type: ignore[attr-defined]
     except (TypeError, ValueError) as exc:
         raise QAError("history must be a list of (question, answer) pairs") from exc
-    return out
 
 
 @dataclass
@@ -159,8 +156,8 @@ class Pipeline:
             raise backend_error(self.settings, exc) from exc
 
     # ---- stages ---------------------------------------------------------------------------
-    def prepare(self, question: str, history: list[tuple[str, str]]) -> Prepared:
-        """Retrieve chunks and choose the numbered evidence sentences."""
+    def prepare(self, question: str, history: list[tuple[str, str]], hint: str = "") -> Prepared:
+        """Retrieve chunks and choose the numbered evidence sentences; ``hint``: words to search with as well."""
         t0 = time.perf_counter()
         self.ensure_index()
         index = self.retriever.bm25()
@@ -168,6 +165,7 @@ class Pipeline:
         query = asked
         if history:  # "who did he call?": the turn before says who
             query = f"{asked} {history[-1][0]} {without_markers(history[-1][1])[:200]}"
+        query = f"{query} {hint}".strip()
         chunks = self.retriever.search(query, self.settings.k)
         t1 = time.perf_counter()
         ranked = rank(query, sentences(chunks, index.section), index.idf, self.policy)
@@ -253,6 +251,11 @@ class Pipeline:
                 reading, declined = yield from read(prep.lead, self.policy.widen_at, self.policy.lead_judge_at)
                 timings["p_none_lead"] = reading.p_none if reading.p_none is not None else -1.0
             if not kept:
+                if wider and (hint := reader.imagine(prep.question, history)):  # search again with the words an
+                    # answer would use (a paraphrase's "owned up to" finds "claimed responsibility")
+                    wide = self.prepare(question, history, hint)
+                    prep.evidence = grounder.evidence = wide.evidence or prep.evidence
+                    grounder.chunks.update(wide.chunks)
                 reading, declined = yield from read(prep.evidence, self.policy.refuse_at, self.policy.judge_at)
                 timings["widened"] = float(wider)
             if kept:  # further accounts: the best max_accounts + 1 candidates judged, at most max_accounts said

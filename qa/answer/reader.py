@@ -104,7 +104,18 @@ class ModelReader:
     def warm_up(self) -> None:
         """Load the model and its saved prompt states now rather than on the first question (local models)."""
         if hasattr(self.llm, "warm_up"):
-            self.llm.warm_up(template_text("reader_system").strip(), template_text("judge_system").strip())
+            self.llm.warm_up(template_text("reader_system").strip(), judge=template_text("judge_system").strip(),
+                             imagine=template_text("imagine_system").strip())
+
+    def imagine(self, question: str, history: list[tuple[str, str]]) -> str:
+        """A sentence the model imagines a document answering the question holds: words to search with, never shown."""
+        system, user = template_text("imagine_system").strip(), earlier_turn(history) + question
+        self.calls += 1
+        if not hasattr(self.llm, "constrained"):
+            return str(self.llm.invoke([SystemMessage(system), HumanMessage(user)]).content).strip().split("\n")[0]
+        info, *text = self.llm.constrained(system, user, [], lambda p: "root ::= [^\\n]+", 40, role="imagine")
+        self.prompt_tokens += int(info["prompt_tokens"])  # type: ignore[index]
+        return "".join(text).strip()  # type: ignore[arg-type]
 
     def judge(self, question: str, quotes: list[Passage], history: list[tuple[str, str]]) -> float | None:
         """The model's probability that ``quotes`` answer the question (None: this model cannot say)."""
@@ -159,6 +170,10 @@ class LexicalReader:
     """No model: the sentence covering most of the question's weighted terms, if it covers enough."""
 
     prompt_tokens = calls = 0
+
+    def imagine(self, question: str, history: list[tuple[str, str]]) -> str:
+        """No model, nothing imagined."""
+        return ""
 
     def __init__(self, idf: dict[str, float], floor: float = 0.5) -> None:
         self.idf = idf

@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-_MODELS: dict[tuple[str, int, int, int], Any] = {}
+_MODELS: dict[tuple[str, int, int, int, str], Any] = {}
 _MODELS_LOCK = threading.Lock()
 _CALL_LOCKS: dict[int, threading.Lock] = {}
 
@@ -36,11 +36,11 @@ def _close_models() -> None:
         _MODELS.clear()
 
 
-def load_llama(path: str, n_ctx: int, n_batch: int, n_threads: int) -> Any:
-    """Load (once per process) a llama.cpp model."""
+def load_llama(path: str, n_ctx: int, n_batch: int, n_threads: int, role: str = "") -> Any:
+    """Load (once per process and ``role``) a llama.cpp model: each role's context keeps its own saved system prompt."""
     from llama_cpp import Llama
 
-    key = (path, n_ctx, n_batch, n_threads)
+    key = (path, n_ctx, n_batch, n_threads, role)
     with _MODELS_LOCK:
         if key not in _MODELS:
             _MODELS[key] = Llama(
@@ -222,7 +222,7 @@ class ChatLlamaCppLocal(BaseChatModel):
     n_threads: int = 0
     max_tokens: int = 160
     temperature: float = 0.0
-    judge_ctx: int = 512  # the judge's own context: a question and a sentence or two
+    judge_ctx: int = 512  # each side role's own context (the judge, the imagined answer): a question and a sentence or two
     _llama: Any = PrivateAttr(default=None)
 
     @property
@@ -245,19 +245,20 @@ class ChatLlamaCppLocal(BaseChatModel):
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def constrained(
-        self, system: str, user: str, first: list[str], choose: Callable[[dict[str, float]], str | None], max_tokens: int
+        self, system: str, user: str, first: list[str], choose: Callable[[dict[str, float]], str | None], max_tokens: int,
+        role: str = "",
     ) -> Iterator[dict[str, float] | str]:
         """Greedy completion under a GBNF grammar, always read from the same state (see :func:`read_prompt`).
 
         Yields ``{"prompt_tokens": n, **probabilities}`` first: the model's probability (over its whole
         vocabulary) that its reply starts with the first token of each string of ``first``. Then
         ``choose(probabilities)`` gives the grammar to write under (None: write nothing), and the text
-        is yielded as it is written.
+        is yielded as it is written. ``role``: another context than the reader's, with its own saved system prompt.
         """
         import numpy as np
         from llama_cpp import LlamaGrammar, llama_vocab_is_eog
 
-        llama = self.llama
+        llama = self._side_llama(role) if role else self.llama
         with _CALL_LOCKS[id(llama)]:
             _, read, logits = read_prompt(llama, system, user)
             ids = [llama.tokenize(s.encode(), add_bos=False)[0] for s in first]
@@ -282,15 +283,18 @@ class ChatLlamaCppLocal(BaseChatModel):
                 if n + 1 >= max_tokens:
                     break
 
-    def warm_up(self, reader_system: str, judge_system: str) -> None:
-        """Load the model and compute the saved state of the reader's system prompt, and of the judge's in the
-        judge's own context, as the first question would: after a restart it is then as fast as the next."""
-        for llama, system in ((self.llama, reader_system), (self._judge_llama(), judge_system)):
+    def warm_up(self, reader_system: str, **side_systems: str) -> None:
+        """Load the model and compute the saved state of the reader's system prompt, and of each side role's (the
+        judge's) in its own context, as the first question would: after a restart it is then as fast as the next."""
+        contexts = [(self.llama, reader_system), *((self._side_llama(r), s) for r, s in side_systems.items())]
+        for llama, system in contexts:
             with _CALL_LOCKS[id(llama)]:
                 read_prompt(llama, system, "?")
 
-    def _judge_llama(self) -> Any:
-        return load_llama(self.model_path, self.judge_ctx, self.n_batch, self.n_threads)
+    def _side_llama(self, role: str) -> Any:
+        """A small context of its own for a side role (the judge, the imagined answer), with its own saved system
+        prompt, so that it never disturbs the reader's."""
+        return load_llama(self.model_path, self.judge_ctx, self.n_batch, self.n_threads, role)
 
     def judge(self, system: str, user: str, yes: str = "Yes", no: str = "No") -> tuple[float, int]:
         """The model's probability that its reply starts with ``yes`` rather than ``no``, and the prompt tokens
@@ -298,7 +302,7 @@ class ChatLlamaCppLocal(BaseChatModel):
         it does not disturb the answer's."""
         import numpy as np
 
-        llama = self._judge_llama()
+        llama = self._side_llama("judge")
         with _CALL_LOCKS[id(llama)]:
             _, read, logits = read_prompt(llama, system, user)
         y, n = (llama.tokenize(w.encode(), add_bos=False)[0] for w in (yes, no))

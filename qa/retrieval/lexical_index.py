@@ -31,8 +31,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from qa.ingest.sections import headings
 from qa.models import Passage
-from qa.text import content_words, headings, terms
+from qa.text import content_words, terms
 
 SCHEMA = "3"  # 3: chunks keep their page
 # split on whitespace only (every Unicode category but separators and controls is a token character):
