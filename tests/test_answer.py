@@ -233,6 +233,17 @@ def test_the_wider_reading_searches_again_with_the_words_an_answer_would_use(see
     _assert_citations_exact(answer, seed_pipeline.settings.corpus)
 
 
+def test_a_backend_that_fails_while_imagining_is_one_line_naming_it(seed_pipeline):
+    from qa.errors import BackendError
+
+    class Dies(GenericFakeChatModel):  # reads the lead, then its server goes away
+        def invoke(self, *args: object, **kwargs: object) -> AIMessage:
+            raise ConnectionError("Connection refused")
+
+    with pytest.raises(BackendError, match="failed: Connection refused"):
+        Pipeline(seed_pipeline.settings, llm=Dies(messages=iter([AIMessage(content="none")]))).ask(CODENAME_Q)
+
+
 def test_the_model_imagines_one_line_from_its_own_saved_state(seed_pipeline):
     """The local model writes the imagined sentence in a context of its own, read from the same state each time."""
     from qa.answer.reader import ModelReader

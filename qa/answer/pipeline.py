@@ -24,9 +24,9 @@ from qa.answer.evidence import choose, rank, sentences
 from qa.answer.grounding import Backed, Grounder
 from qa.answer.policy import Policy
 from qa.answer.reader import LexicalReader, ModelReader, Reading
-from qa.components.llm import backend_error, get_llm
+from qa.components.llm import get_llm, reported
 from qa.components.vector_store import Store, open_store
-from qa.errors import BackendError, QAError
+from qa.errors import QAError
 from qa.ingest.indexer import IngestReport, ingest
 from qa.models import Answer, Passage
 from qa.retrieval.hybrid import HybridRetriever
@@ -146,14 +146,9 @@ class Pipeline:
         this at start), so that the first question after a restart is as fast as the next."""
         self.prepare("warm up", [])  # everything before the model loads its data (it builds the index if empty): the
         # store, the lexical index and spelling vocabulary, the embedder, tiktoken (~0.2 s of a first question, bench/RESULTS.md)
-        try:
-            reader = self.reader()
-            if isinstance(reader, ModelReader):
+        with reported(self.settings):  # a model that does not load: one line naming the backend, as a question would get
+            if isinstance(reader := self.reader(), ModelReader):
                 reader.warm_up()
-        except QAError:
-            raise
-        except Exception as exc:  # a model that does not load: one line naming the backend, as a question would get
-            raise backend_error(self.settings, exc) from exc
 
     # ---- stages ---------------------------------------------------------------------------
     def prepare(self, question: str, history: list[tuple[str, str]], hint: str = "") -> Prepared:
@@ -225,21 +220,18 @@ class Pipeline:
             reading and whether it declined."""
             stream = reader.read(prep.question, shown, history, refuse_at)
             declined = False
-            try:
+            with reported(self.settings):
                 while True:
-                    kind, value = next(stream)
+                    try:
+                        kind, value = next(stream)
+                    except StopIteration as stop:
+                        return stop.value, declined
                     if kind == "claim":
                         sentence, ids = value  # type: ignore[misc]
                         cited = [shown[i - 1] for i in ids]
                         backed = grounder.claim(sentence, cited)
                         declined |= backed is None and grounder.declines(sentence, cited)
                         yield from emit(grounder.say(b) if (b := answers(backed, bar)) else None)
-            except StopIteration as stop:
-                return stop.value, declined
-            except BackendError:
-                raise
-            except Exception as exc:
-                raise backend_error(self.settings, exc) from exc
 
         timings["relevance"] = prep.relevance
         if not prep.evidence or prep.relevance < self.policy.min_relevance:
@@ -251,8 +243,9 @@ class Pipeline:
                 reading, declined = yield from read(prep.lead, self.policy.widen_at, self.policy.lead_judge_at)
                 timings["p_none_lead"] = reading.p_none if reading.p_none is not None else -1.0
             if not kept:
-                if wider and (hint := reader.imagine(prep.question, history)):  # search again with the words an
-                    # answer would use (a paraphrase's "owned up to" finds "claimed responsibility")
+                with reported(self.settings):
+                    hint = reader.imagine(prep.question, history) if wider else ""
+                if hint:  # search again with the words an answer would use ("owned up to" finds "claimed responsibility")
                     wide = self.prepare(question, history, hint)
                     prep.evidence = grounder.evidence = wide.evidence or prep.evidence
                     grounder.chunks.update(wide.chunks)

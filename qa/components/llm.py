@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from qa.errors import BackendError
+from qa.errors import BackendError, QAError
 from qa.settings import Settings
 
 _CACHE: dict[tuple[Any, ...], BaseChatModel] = {}
@@ -85,3 +87,14 @@ def backend_error(s: Settings, exc: BaseException) -> BackendError:
     """A one-line error naming the backend (and its URL) that failed."""
     detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
     return BackendError(f"LLM backend {backend_label(s)} failed: {detail[:300]}")
+
+
+@contextmanager
+def reported(s: Settings) -> Iterator[None]:
+    """Any failure of the backend inside the block reaches the user as one line naming it (a QAError passes as is)."""
+    try:
+        yield
+    except QAError:
+        raise
+    except Exception as exc:
+        raise backend_error(s, exc) from exc
