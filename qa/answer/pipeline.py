@@ -160,8 +160,10 @@ class Pipeline:
         query = asked
         if history:  # "who did he call?": the turn before says who
             query = f"{asked} {history[-1][0]} {without_markers(history[-1][1])[:200]}"
+        chunks = self.retriever.search(f"{query} {hint}".strip(), self.settings.k)
+        if hint:  # the imagined words add candidates; those of the question's own search stay
+            chunks += [c for c in self.retriever.search(query, self.settings.k) if c.chunk_id not in {x.chunk_id for x in chunks}]
         query = f"{query} {hint}".strip()
-        chunks = self.retriever.search(query, self.settings.k)
         t1 = time.perf_counter()
         ranked = rank(query, sentences(chunks, index.section), index.idf, self.policy)
         evidence, lead = choose(ranked, self.policy)
