@@ -30,7 +30,7 @@ def evidence_recall(path: str, split: str = "all", imagined: bool = False) -> st
         if not item.answerable or item.history:
             continue
         prep = pipeline.prepare(item.question, [])
-        chunks = pipeline.retriever.search(prep.query, pipeline.settings.k)
+        chunks = prep.retrieved
         evidence = " ".join(p.text for p in prep.evidence)
         found = facts_present(" ".join(c.text for c in chunks), item.facts)
         shown = facts_present(evidence, item.facts)
@@ -41,7 +41,8 @@ def evidence_recall(path: str, split: str = "all", imagined: bool = False) -> st
             missing.append(item.id + (" (in chunks)" if found else ""))
         if imagined:
             hint = pipeline.reader().imagine(prep.question, [])
-            again = facts_present(" ".join(p.text for p in pipeline.prepare(item.question, [], hint).evidence), item.facts)
+            wide = pipeline.prepare(item.question, [], hint, chunks)
+            again = facts_present(" ".join(p.text for p in wide.evidence), item.facts)
             in_imagined += again
             (gained if again > shown else lost if again < shown else []).append(item.id)
     also = (f"; searched again with the imagined sentence: in evidence {in_imagined} (gained {', '.join(gained) or 'none'}; "

@@ -72,8 +72,12 @@ class Prepared:
     evidence: list[Passage]
     lead: list[Passage]  # the best of them, read first (all of them only when those do not answer)
     relevance: float  # the best sentence's score
-    chunks: dict[str, str]  # chunk id → text of the retrieved chunks
+    retrieved: list[Passage]  # the chunks the evidence was chosen from
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def chunks(self) -> dict[str, str]:  # chunk id → text of the retrieved chunks
+        return {c.chunk_id: c.text for c in self.retrieved}
 
 
 class AnswerStream:
@@ -151,8 +155,9 @@ class Pipeline:
                 reader.warm_up()
 
     # ---- stages ---------------------------------------------------------------------------
-    def prepare(self, question: str, history: list[tuple[str, str]], hint: str = "") -> Prepared:
-        """Retrieve chunks and choose the numbered evidence sentences; ``hint``: words to search with as well."""
+    def prepare(self, question: str, history: list[tuple[str, str]], hint: str = "",
+                found: list[Passage] | None = None) -> Prepared:
+        """Retrieve chunks, choose the numbered evidence; ``hint``'s chunks add to the question's own (``found``)."""
         t0 = time.perf_counter()
         self.ensure_index()
         index = self.retriever.bm25()
@@ -162,14 +167,15 @@ class Pipeline:
             query = f"{asked} {history[-1][0]} {without_markers(history[-1][1])[:200]}"
         chunks = self.retriever.search(f"{query} {hint}".strip(), self.settings.k)
         if hint:  # the imagined words add candidates; those of the question's own search stay
-            chunks += [c for c in self.retriever.search(query, self.settings.k) if c.chunk_id not in {x.chunk_id for x in chunks}]
+            have = {c.chunk_id for c in chunks}
+            chunks += [c for c in (self.retriever.search(query, self.settings.k) if found is None else found)
+                       if c.chunk_id not in have]
         query = f"{query} {hint}".strip()
         t1 = time.perf_counter()
         ranked = rank(query, sentences(chunks, index.section), index.idf, self.policy)
         evidence, lead = choose(ranked, self.policy)
         timings = {"retrieve": t1 - t0, "select": time.perf_counter() - t1}
-        return Prepared(asked, query, evidence, lead, ranked[0][0] if ranked else 0.0, {c.chunk_id: c.text for c in chunks},
-                        timings)
+        return Prepared(asked, query, evidence, lead, ranked[0][0] if ranked else 0.0, chunks, timings)
 
     def reader(self) -> ModelReader | LexicalReader:
         """The configured reader (see :mod:`qa.answer.reader`)."""
@@ -248,7 +254,7 @@ class Pipeline:
                 with reported(self.settings):
                     hint = reader.imagine(prep.question, history) if wider else ""
                 if hint:  # search again with the words an answer would use ("owned up to" finds "claimed responsibility")
-                    wide = self.prepare(question, history, hint)
+                    wide = self.prepare(question, history, hint, prep.retrieved)
                     prep.evidence = grounder.evidence = wide.evidence or prep.evidence
                     grounder.chunks.update(wide.chunks)
                 reading, declined = yield from read(prep.evidence, self.policy.refuse_at, self.policy.judge_at)

@@ -171,13 +171,13 @@ class LexicalReader:
 
     prompt_tokens = calls = 0
 
-    def imagine(self, question: str, history: list[tuple[str, str]]) -> str:
-        """No model, nothing imagined."""
-        return ""
-
     def __init__(self, idf: dict[str, float], floor: float = 0.5) -> None:
         self.idf = idf
         self.floor = floor
+
+    def imagine(self, question: str, history: list[tuple[str, str]]) -> str:
+        """No model, nothing imagined."""
+        return ""
 
     def judge(self, question: str, quotes: list[Passage], history: list[tuple[str, str]]) -> float | None:
         """No judgement."""

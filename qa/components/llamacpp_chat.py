@@ -285,7 +285,8 @@ class ChatLlamaCppLocal(BaseChatModel):
 
     def warm_up(self, reader_system: str, **side_systems: str) -> None:
         """Load the model and compute the saved state of the reader's system prompt, and of each side role's (the
-        judge's) in its own context, as the first question would: after a restart it is then as fast as the next."""
+        judge's, the imagined answer's) in its own context, as the first question would: after a restart it is
+        then as fast as the next."""
         contexts = [(self.llama, reader_system), *((self._side_llama(r), s) for r, s in side_systems.items())]
         for llama, system in contexts:
             with _CALL_LOCKS[id(llama)]:
