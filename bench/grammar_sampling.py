@@ -46,6 +46,28 @@ def write_all(llm: Any, prompts: list[tuple[str, int]], way: Callable[[Any, Any]
     return spent, drafts
 
 
+def reader_prompts(registry: str, corpus: str, limit: int, **overrides: Any) -> tuple[Any, Any, list[tuple[str, int]]]:
+    """The pipeline over a registered corpus (indexed, warmed up), its entry, and the reader's prompts for its first
+    ``limit`` items as an answer builds them: (user message, evidence count) of the lead and of all the evidence.
+    Raises QAError for a corpus that is not there."""
+    from qa.api import get_pipeline
+    from qa.errors import QAError
+    from qa.evaluation.corpora import load_registry, pick
+
+    entry = pick(load_registry(Path(registry)), corpus)
+    if entry.missing():
+        raise QAError(f"corpus {entry.name}: {entry.missing()}")
+    pipeline = get_pipeline(corpus=str(entry.corpus), store=str(entry.store), **overrides)
+    pipeline.ingest()
+    pipeline.warm_up()
+    prompts = []
+    for item in entry.items("all", limit):
+        prep = pipeline.prepare(item.question, item.history)
+        prompts += [(user_message(prep.question, render(shown), item.history), len(shown))
+                    for shown in (prep.lead, prep.evidence) if shown]
+    return pipeline, entry, prompts
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write every prompt both ways for ``--rounds`` rounds; print the times and the identical drafts."""
     ap = argparse.ArgumentParser(prog="python -m bench.grammar_sampling", description=__doc__.split("\n")[0])
@@ -56,25 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--registry", default="eval/corpora.toml")
     args = ap.parse_args(argv)
 
-    from qa.api import get_pipeline
     from qa.errors import QAError
-    from qa.evaluation.corpora import load_registry, pick
 
     try:
-        entry = pick(load_registry(Path(args.registry)), args.corpus)
-        if entry.missing():
-            raise QAError(f"corpus {entry.name}: {entry.missing()}")
-        pipeline = get_pipeline(corpus=str(entry.corpus), store=str(entry.store), llm_preset=args.preset)
-        pipeline.ingest()
+        pipeline, entry, prompts = reader_prompts(args.registry, args.corpus, args.limit, llm_preset=args.preset)
     except QAError as exc:
         print(f"bench.grammar_sampling: error: {exc}", file=sys.stderr)
         return 2
-    pipeline.warm_up()
-    prompts = []
-    for item in entry.items("all", args.limit):
-        prep = pipeline.prepare(item.question, item.history)
-        prompts += [(user_message(prep.question, render(shown), item.history), len(shown))
-                    for shown in (prep.lead, prep.evidence) if shown]
     budget = pipeline.policy.answer_tokens
     print(f"{len(prompts)} readings of {args.limit} items of {entry.name}, preset {args.preset}")
     print("| round | every token masked s | top token first s | ratio | identical drafts |\n| --- | --- | --- | --- | --- |")

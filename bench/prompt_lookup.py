@@ -18,12 +18,9 @@ import ctypes
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from bench.grammar_sampling import write_all
-from qa.answer.evidence import render
-from qa.answer.reader import user_message
+from bench.grammar_sampling import reader_prompts, write_all
 from qa.components import llamacpp_chat
 
 COUNTS: Counter[str] = Counter()  # guessed, kept, batches, passes
@@ -108,25 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--registry", default="eval/corpora.toml")
     args = ap.parse_args(argv)
 
-    from qa.api import get_pipeline
     from qa.errors import QAError
-    from qa.evaluation.corpora import load_registry, pick
 
     try:
-        entry = pick(load_registry(Path(args.registry)), args.corpus)
-        if entry.missing():
-            raise QAError(f"corpus {entry.name}: {entry.missing()}")
-        pipeline = get_pipeline(corpus=str(entry.corpus), store=str(entry.store))
-        pipeline.ingest()
+        pipeline, entry, prompts = reader_prompts(args.registry, args.corpus, args.limit)
     except QAError as exc:
         print(f"bench.prompt_lookup: error: {exc}", file=sys.stderr)
         return 2
-    pipeline.warm_up()
-    prompts = []
-    for item in entry.items("all", args.limit):
-        prep = pipeline.prepare(item.question, item.history)
-        prompts += [(user_message(prep.question, render(shown), item.history), len(shown))
-                    for shown in (prep.lead, prep.evidence) if shown]
     budget = pipeline.policy.answer_tokens
     print(f"{len(prompts)} readings of {args.limit} items of {entry.name}")
     print("| round | way | writing s | ratio to qa's | guesses kept | passes + batches | identical drafts |")
