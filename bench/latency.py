@@ -5,7 +5,8 @@
 Reports this host's prompt read and write speed (bench.llm_speed, measured at the start and at the end of the run;
 their mean is used), then per pipeline: prompt tokens read and model calls per answer, seconds to the first
 verified text and to the whole answer (p50 / p95), raw and normalised to a host that reads 40 prompt tokens/s
-(seconds x measured read speed / 40), and the ratios ours / tutorial. Prints a Markdown table and appends it,
+(seconds x measured read speed / 40), and the ratios ours / tutorial; then where ours goes: the first progress
+shown and the first text of answers from the lead apart from widened ones. Prints a Markdown table and appends it,
 dated, to bench/RESULTS.md.
 """
 
@@ -122,6 +123,19 @@ def markdown(host: HostSpeed, ours: LatencyStats, tutorial: LatencyStats) -> str
     return head + "\n\n" + "\n".join(lines)
 
 
+def by_path(timings: Sequence[dict[str, float]], factor: float) -> str:
+    """Where our time goes: the first progress shown, and first text of the answers given from the lead (the best few
+    sentences) apart from those that read all the evidence after it (widened), raw and x ``factor``."""
+    def p50(values: list[float]) -> str:
+        return f"{percentile(values, 0.5):.2f} s ({percentile(values, 0.5) * factor:.2f} s @40)" if values else "—"
+
+    progress = [float(t["first_progress"]) for t in timings if "first_progress" in t]
+    lead = [float(t["first_token"]) for t in timings if "p_none_lead" in t and not t.get("widened")]
+    wide = [float(t["first_token"]) for t in timings if t.get("widened")]
+    return (f"qa by path: first progress shown p50 {p50(progress)}; first text p50 of answers from the lead "
+            f"({len(lead)}) {p50(lead)}, of widened ones ({len(wide)}) {p50(wide)}.")
+
+
 def results_entry(when: dt.datetime, command: str, context: str, table: str) -> str:
     """The dated section appended to bench/RESULTS.md."""
     return f"\n## Latency, {when:%Y-%m-%d %H:%M} (bench.latency)\n\nCommand: `{command}` ({context}).\n\n{table}\n"
@@ -179,11 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     tutorial = NaiveRAG(pipeline.settings)
     pipeline.ask(WARM_UP)  # the judge's context and the chat template load once, outside the timings
     tutorial.ask(WARM_UP)
-    ours = stats("qa", _timed(pipeline.ask, questions, "qa"))
+    timings = _timed(pipeline.ask, questions, "qa")
+    ours = stats("qa", timings)
     theirs = stats("naive (LangChain tutorial)", _timed(tutorial.ask, questions, "naive"))
     end = measure(args.preset, args.read_tokens)
     host = HostSpeed(start["read_tok_s"], end["read_tok_s"], start["write_tok_s"], end["write_tok_s"])
-    table = markdown(host, ours, theirs)
+    table = markdown(host, ours, theirs) + "\n\n" + by_path(timings, host.factor)
     print(table)
     if not args.no_append:
         command = "python -m bench.latency " + " ".join(argv if argv is not None else sys.argv[1:])

@@ -44,6 +44,20 @@ class Passage:
         return f"{self.title}\n{self.section}" if self.section else self.title
 
 
+@dataclass(frozen=True)
+class Progress:
+    """What an answer waits for while no verified text is ready: the model reading ``passages`` numbered
+    sentences from the documents titled ``sources`` (the best few first; all of them when those do not answer)."""
+
+    passages: int
+    sources: tuple[str, ...]
+
+    @classmethod
+    def of(cls, shown: list[Passage]) -> Progress:
+        """The progress of reading the sentences ``shown``."""
+        return cls(len(shown), tuple(dict.fromkeys(p.title or p.source for p in shown)))
+
+
 @dataclass
 class Answer:
     """What ``ask()`` returns. ``refused`` is True when the sources do not support an answer."""

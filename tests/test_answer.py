@@ -20,7 +20,7 @@ from qa.answer.pipeline import MODEL_DECLINED, NOTHING_RELEVANT, UNVERIFIED, Pip
 from qa.answer.policy import Policy
 from qa.answer.reader import claims, grammar
 from qa.errors import QAError
-from qa.models import Passage
+from qa.models import Passage, Progress
 from qa.text import names, numbers, sentence_spans
 
 CODENAME_Q = "What was the code name of Pakistan's retaliatory operation?"
@@ -108,6 +108,17 @@ def test_streaming_yields_only_the_verified_text(seed_pipeline):
     pieces = list(stream)
     assert "".join(pieces) == stream.answer.text and "Imran" not in stream.answer.text
     assert stream.answer.timings["first_token"] <= stream.answer.timings["total"]
+
+
+def test_the_stream_says_what_is_read_before_the_verified_text(seed_pipeline):
+    stream = Pipeline(seed_pipeline.settings, llm=_fake("The operation was codenamed Marg Bar Sarmachar [1].")).stream(CODENAME_Q)
+    events = list(stream.events())
+    assert isinstance(events[0], Progress) and all(isinstance(e, str) for e in events[1:])
+    answer = stream.answer
+    assert 1 <= events[0].passages <= len(answer.evidence)
+    assert set(events[0].sources) <= {p.title or p.source for p in answer.evidence}
+    assert "".join(events[1:]) == answer.text and "Marg Bar Sarmachar" in answer.text
+    assert answer.timings["first_progress"] <= answer.timings["first_token"]
 
 
 def test_a_repeated_claim_is_said_once(seed_pipeline):

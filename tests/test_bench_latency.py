@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.latency import HostSpeed, main, markdown, ratio, results_entry, stats
+from bench.latency import HostSpeed, by_path, main, markdown, ratio, results_entry, stats
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS = [{"total": 4.0, "first_token": 2.0, "prompt_tokens": 300.0, "model_calls": 2.0},
@@ -46,6 +46,15 @@ def test_the_table_shows_raw_normalised_and_ratios():
                                                   "24.00 / 40.00"]
     assert rows["qa / naive (LangChain tutorial)"] == ["", "0.36x", "", "0.50x / 0.50x", "0.50x / 0.50x",
                                                        "0.50x / 0.50x", "0.50x / 0.50x"]
+
+
+def test_by_path_parts_answers_from_the_lead_and_widened_ones():
+    timings = [{"first_progress": 0.2, "first_token": 2.0, "p_none_lead": 0.1},
+               {"first_progress": 0.4, "first_token": 6.0, "p_none_lead": 0.3, "widened": 1.0},
+               {"first_progress": 0.3, "first_token": 3.0}]  # one reading: neither path
+    line = by_path(timings, 2.0)
+    assert "first progress shown p50 0.30 s (0.60 s @40)" in line
+    assert "from the lead (1) 2.00 s (4.00 s @40), of widened ones (1) 6.00 s (12.00 s @40)" in line
 
 
 def test_results_entry_is_dated_and_names_the_command():

@@ -151,6 +151,11 @@ def test_browser_second_question_of_the_same_user_gets_busy_at_once(tmp_path):
         box.fill(CODENAME_Q)
         box.press("Enter")
         assert model.entered.acquire(timeout=300)
+        # while the model reads, the chat says what it reads rather than "Searching"
+        page.wait_for_function("() => { const b = document.querySelectorAll('#qa-chat [data-testid=\"bot\"]');"
+                               " return b.length === 1 && /^Reading \\d+ sentences? from «.+»/.test(b[0].innerText); }",
+                               timeout=60_000)
+        screenshot(page, "ui_reading.png")
         other_tab = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
         other_tab.goto(url)
         busy = ask_in_browser(other_tab, MEDIATE_Q, 0)

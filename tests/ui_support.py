@@ -157,6 +157,7 @@ def ask_in_browser(page: Any, question: str, answers_before: int) -> Any:
             " if (b.length <= n) return false; const t = b[b.length - 1].innerText;"
             " const tracker = document.querySelector('#qa-chat [data-testid=\"status-tracker\"]');"
             " return !t.includes('▌') && !t.includes('Searching the documents') && !t.includes('Waiting:')"
+            " && !/^Reading \\d+ sentences? from/.test(t)"
             " && (!tracker || tracker.classList.contains('hide')); }",
             arg=[answers_before], timeout=600_000)
     except PlaywrightTimeout as exc:

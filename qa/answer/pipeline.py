@@ -28,7 +28,7 @@ from qa.components.llm import get_llm, reported
 from qa.components.vector_store import Store, open_store
 from qa.errors import QAError
 from qa.ingest.indexer import IngestReport, ingest
-from qa.models import Answer, Passage
+from qa.models import Answer, Passage, Progress
 from qa.retrieval.hybrid import HybridRetriever
 from qa.settings import Settings
 
@@ -36,11 +36,6 @@ NOTHING_RELEVANT = "Nothing in the indexed documents is relevant to this questio
 MODEL_DECLINED = "The most relevant passages do not contain the answer."
 UNVERIFIED = "No statement of the draft answer could be verified against the passages."
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def refusal_text(reason: str) -> str:
-    """The user-facing refusal."""
-    return f"The sources do not say. {reason}"
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -81,9 +76,10 @@ class Prepared:
 
 
 class AnswerStream:
-    """Iterate to receive verified answer text as it is produced; ``.answer`` is set at the end."""
+    """Iterate to receive verified answer text as it is produced; ``.answer`` is set at the end. ``events()``
+    gives the same text with, before it, each :class:`~qa.models.Progress` (what the model is reading)."""
 
-    def __init__(self, gen: Iterator[str]) -> None:
+    def __init__(self, gen: Iterator[str | Progress]) -> None:
         self._gen = gen
         self.answer: Answer | None = None
 
@@ -91,7 +87,11 @@ class AnswerStream:
         return self
 
     def __next__(self) -> str:
-        return next(self._gen)
+        return next(e for e in self._gen if isinstance(e, str))
+
+    def events(self) -> Iterator[str | Progress]:
+        """Verified text and progress, as they happen."""
+        return self._gen
 
     def result(self) -> Answer:
         """Drain the stream and return the final Answer."""
@@ -196,10 +196,10 @@ class Pipeline:
         return self.stream(question, history).result()
 
     # ---- reading and grounding ------------------------------------------------------------
-    def _run(self, question: str, history: list[tuple[str, str]], holder: AnswerStream) -> Iterator[str]:
+    def _run(self, question: str, history: list[tuple[str, str]], holder: AnswerStream) -> Iterator[str | Progress]:
         t0 = time.perf_counter()
         prep = self.prepare(question, history)
-        timings = dict(prep.timings)
+        timings = dict(prep.timings, relevance=prep.relevance)
         grounder = Grounder(prep.question, prep.evidence, self.policy, prep.chunks)
         kept: list[str] = []
 
@@ -223,9 +223,11 @@ class Pipeline:
             grounder.stats["unjudged" if p is not None and p < bar else "judged"] += p is not None
             return None if p is not None and p < bar else backed
 
-        def read(shown: list[Passage], refuse_at: float, bar: float) -> Generator[str, None, tuple[Reading, bool]]:
-            """Verified text of the reader's claims from the ``shown`` sentences, each judged at ``bar``; its
-            reading and whether it declined."""
+        def read(shown: list[Passage], refuse_at: float, bar: float) -> Generator[str | Progress, None, tuple[Reading, bool]]:
+            """What is read, then verified text of the reader's claims from the ``shown`` sentences, each judged
+            at ``bar``; its reading and whether it declined."""
+            timings.setdefault("first_progress", time.perf_counter() - t0)
+            yield Progress.of(shown)
             stream = reader.read(prep.question, shown, history, refuse_at)
             declined = False
             with reported(self.settings):
@@ -241,7 +243,6 @@ class Pipeline:
                         declined |= backed is None and grounder.declines(sentence, cited)
                         yield from emit(grounder.say(b) if (b := answers(backed, bar)) else None)
 
-        timings["relevance"] = prep.relevance
         if not prep.evidence or prep.relevance < self.policy.min_relevance:
             reason = NOTHING_RELEVANT
         else:
@@ -268,12 +269,11 @@ class Pipeline:
                 reason = UNVERIFIED
             timings["read"] = time.perf_counter() - t_read
         refused = not kept
-        text = " ".join(kept) if kept else refusal_text(reason)
+        text = " ".join(kept) if kept else f"The sources do not say. {reason}"
         if refused:
             timings.setdefault("first_token", time.perf_counter() - t0)
             yield text
-        timings["total"] = time.perf_counter() - t0
-        timings.update(prompt_tokens=float(reader.prompt_tokens), model_calls=float(reader.calls))
+        timings.update(total=time.perf_counter() - t0, prompt_tokens=float(reader.prompt_tokens), model_calls=float(reader.calls))
         if reading.p_none is not None:
             timings["p_none"] = reading.p_none
         timings.update({f"n_{k}": float(v) for k, v in grounder.stats.items()})

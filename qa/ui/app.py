@@ -21,7 +21,7 @@ from qa.api import get_pipeline  # noqa: E402
 from qa.components.llm import backend_label  # noqa: E402
 from qa.errors import QAError  # noqa: E402
 from qa.ingest.loader import SUFFIXES  # noqa: E402
-from qa.models import Answer  # noqa: E402
+from qa.models import Answer, Progress  # noqa: E402
 from qa.ui.documents import add_file, import_folder, import_roots, remove_file  # noqa: E402
 from qa.ui.gate import Busy, Gate  # noqa: E402
 from qa.ui.render import (  # noqa: E402
@@ -31,6 +31,7 @@ from qa.ui.render import (  # noqa: E402
     copy_text,
     corpus_bar,
     linked_answer,
+    reading_status,
     sources_html,
 )
 
@@ -107,9 +108,14 @@ def build_app(pipeline: Pipeline | None = None, **overrides: Any) -> gr.Blocks:
                         chat[-1] = {"role": "assistant", "content": _waiting(ahead)}
                         yield chat, keep, history, turns, None, "", keep
                 text = ""
-                for piece in stream:
-                    text += piece
-                    chat[-1] = {"role": "assistant", "content": text + " ▌"}
+                for event in stream.events():  # what the model reads, until the first verified text
+                    if isinstance(event, Progress):
+                        if text:
+                            continue
+                        chat[-1] = {"role": "assistant", "content": reading_status(event)}
+                    else:
+                        text += event
+                        chat[-1] = {"role": "assistant", "content": text + " ▌"}
                     yield chat, keep, history, turns, None, "", keep
                 answer = stream.answer
                 assert answer is not None

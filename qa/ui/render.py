@@ -9,7 +9,7 @@ import html
 import re
 import time
 
-from qa.models import Answer, Citation, Passage
+from qa.models import Answer, Citation, Passage, Progress
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -59,6 +59,17 @@ def _md_escape(text: str) -> str:
     """Neutralise HTML and Markdown control characters in model/document text."""
     text = html.escape(text, quote=False)
     return re.sub(r"([\\`*_{}()#+!|~>])", r"\\\1", text)
+
+
+def reading_status(progress: Progress, max_titles: int = 3, max_chars: int = 60) -> str:
+    """What the chat shows while the model reads, before any verified text: how many sentences, from which
+    documents ("Reading 4 sentences from «Title A» and «Title B»…")."""
+    titles = [_one_line(t) for t in progress.sources[:max_titles]]
+    named = [f"«{_md_escape(t if len(t) <= max_chars else t[:max_chars - 1] + '…')}»" for t in titles]
+    if len(progress.sources) > max_titles:
+        named.append(f"{len(progress.sources) - max_titles} more")
+    files = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else "".join(named) or "the documents"
+    return f"_Reading {progress.passages} sentence{'s' if progress.passages != 1 else ''} from {files}…_"
 
 
 def _highlight(passage: Passage | None, c: Citation) -> str:
