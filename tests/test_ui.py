@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from ui_support import CHROMIUM, CODENAME_Q, ask_in_browser, chromium_page, screenshot, served
 
-from qa.models import Answer, Citation, Passage
-from qa.ui.render import chat_markdown, copy_text, linked_answer, sources_html
+from qa.models import Answer, Citation, Passage, Progress
+from qa.ui.render import chat_markdown, copy_text, linked_answer, reading_status, sources_html
 
 QUOTE = "A number of terrorists were killed during the operation – codenamed ‘Marg Bar Sarmachar'"
 
@@ -107,3 +107,11 @@ def test_browser_chat_with_the_small_model_answers_or_refuses_and_follows_up(sma
         follow = ask_in_browser(page, "Which province of Iran did it target?", 1)
         assert follow.inner_text().strip()
         screenshot(page, "ui.png")
+
+
+def test_the_reading_status_names_the_documents_escaped_and_short():
+    one = reading_status(Progress(1, ("Iran <b>strikes</b> **back**",)))
+    assert one == "_Reading 1 sentence from «Iran &lt;b&gt;strikes&lt;/b&gt; \\*\\*back\\*\\*»…_"
+    many = reading_status(Progress(9, ("A", "B", "C" * 100, "D", "E")))
+    assert many == "_Reading 9 sentences from «A», «B», «" + "C" * 59 + "…» and 2 more…_"
+
