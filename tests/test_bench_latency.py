@@ -1,5 +1,5 @@
-"""bench.latency's (and bench.judge_auc's) arithmetic and tables on fixed numbers, bench.scale --restart's plumbing and
-bench.grammar_sampling on a real small model (no timing is asserted here)."""
+"""bench.latency's (and bench.judge_auc's and bench.self_judge's) arithmetic and tables on fixed numbers,
+bench.scale --restart's plumbing and bench.grammar_sampling on a real small model (no timing is asserted here)."""
 
 from __future__ import annotations
 
@@ -129,3 +129,15 @@ def test_the_grammar_sampling_benchmark_writes_the_same_draft_both_ways(seed_pip
     (_, a), (_, b) = (write_all(seed_pipeline.llm, prompts, way, 40) for way in (masked, top_first))
     assert a == b and a[0].strip()
     assert llamacpp_chat.greedy is top_first  # the pipeline's own writer is put back
+
+
+def test_self_judge_table_scores_each_judge_on_the_same_claims():
+    from bench.self_judge import ASKS, table
+
+    rows = [{"good": g, "standalone": s, "standalone_tok": 50, **{n: c for n in ASKS}, **{f"{n}_tok": 25 for n in ASKS}}
+            for g, s, c in [(True, 0.9, 0.6), (True, 0.7, 0.6), (False, 0.2, 0.6)]]
+    lines = table(rows).splitlines()
+    assert lines[0] == "3 claims, 2 good"
+    cells = {r[0]: r[1:] for r in ([c.strip() for c in line.strip("|").split("|")] for line in lines[4:])}
+    assert cells["standalone"][:2] == ["1.000", "50"] and cells["standalone"][2:5] == ["2 / 0", "2 / 0", "2 / 0"]
+    assert all(cells[n][:2] == ["0.500", "25"] for n in ASKS)  # every claim judged alike: chance
