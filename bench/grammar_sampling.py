@@ -46,10 +46,9 @@ def write_all(llm: Any, prompts: list[tuple[str, int]], way: Callable[[Any, Any]
     return spent, drafts
 
 
-def reader_prompts(registry: str, corpus: str, limit: int, **overrides: Any) -> tuple[Any, Any, list[tuple[str, int]]]:
-    """The pipeline over a registered corpus (indexed, warmed up), its entry, and the reader's prompts for its first
-    ``limit`` items as an answer builds them: (user message, evidence count) of the lead and of all the evidence.
-    Raises QAError for a corpus that is not there."""
+def opened(registry: str, corpus: str, **overrides: Any) -> tuple[Any, Any]:
+    """The pipeline over a registered corpus, indexed and warmed up, and the corpus's entry. Raises QAError for a
+    corpus that is not there."""
     from qa.api import get_pipeline
     from qa.errors import QAError
     from qa.evaluation.corpora import load_registry, pick
@@ -60,6 +59,13 @@ def reader_prompts(registry: str, corpus: str, limit: int, **overrides: Any) -> 
     pipeline = get_pipeline(corpus=str(entry.corpus), store=str(entry.store), **overrides)
     pipeline.ingest()
     pipeline.warm_up()
+    return pipeline, entry
+
+
+def reader_prompts(registry: str, corpus: str, limit: int, **overrides: Any) -> tuple[Any, Any, list[tuple[str, int]]]:
+    """The pipeline over a registered corpus (see :func:`opened`), its entry, and the reader's prompts for its first
+    ``limit`` items as an answer builds them: (user message, evidence count) of the lead and of all the evidence."""
+    pipeline, entry = opened(registry, corpus, **overrides)
     prompts = []
     for item in entry.items("all", limit):
         prep = pipeline.prepare(item.question, item.history)

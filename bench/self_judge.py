@@ -14,9 +14,10 @@ and the prompt tokens it read.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
 from typing import Any
 
+from bench.grammar_sampling import opened
 from bench.judge_auc import THRESHOLDS, auc
 from qa.answer.evidence import render
 from qa.answer.grounding import Grounder
@@ -34,9 +35,7 @@ ASKS = {  # what the reader is asked after its answer; {k}: the quoted sentences
 def asked_after(llm: Any, system: str, user: str, written: str, ask: str) -> tuple[float, int]:
     """P(Yes) of the reader asked ``ask`` after writing ``written`` in its own context, and the tokens read
     beyond the rows already there."""
-    import numpy as np
-
-    from qa.components.llamacpp_chat import _CALL_LOCKS, _last_logits, _message, chat_prompt
+    from qa.components.llamacpp_chat import _CALL_LOCKS, _last_logits, _message, chat_prompt, yes_probability
 
     llama = llm.llama
     with _CALL_LOCKS[id(llama)]:
@@ -48,20 +47,13 @@ def asked_after(llm: Any, system: str, user: str, written: str, ask: str) -> tup
             same += 1
         llama.n_tokens = same
         llama.eval(tokens[same:])
-        logits = _last_logits(llama).astype(np.float64)
-    yes, no = (llama.tokenize(w.encode(), add_bos=False)[0] for w in ("Yes", "No"))
-    return 1.0 / (1.0 + float(np.exp(min(logits[no] - logits[yes], 50.0)))), len(tokens) - same
+        logits = _last_logits(llama).astype("float64")
+    return yes_probability(llama, logits), len(tokens) - same
 
 
 def claims_judged(corpus: str, split: str, limit: int | None, registry: str) -> list[dict[str, Any]]:
-    """Every grounded claim of the reader on the corpus's items, judged each way."""
-    from qa.api import get_pipeline
-    from qa.evaluation.corpora import load_registry, pick
-
-    entry = pick(load_registry(Path(registry)), corpus)
-    pipeline = get_pipeline(corpus=str(entry.corpus), store=str(entry.store))
-    pipeline.ingest()
-    pipeline.warm_up()
+    """Every grounded claim of the reader on the corpus's items, judged each way (QAError: no such corpus)."""
+    pipeline, entry = opened(registry, corpus)
     reader, system, rows = pipeline.reader(), template_text("reader_system").strip(), []
     for item in entry.items(split, limit):
         prep = pipeline.prepare(item.question, item.history)
@@ -107,7 +99,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     """Judge the claims of each corpus both ways and print one table over them all."""
     ap = argparse.ArgumentParser(prog="python -m bench.self_judge", description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", nargs="+", default=["seeds_fresh", "wrenhaven", "news", "report", "readmes"])
@@ -115,9 +107,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, help="the first N items of each corpus")
     ap.add_argument("--registry", default="eval/corpora.toml")
     args = ap.parse_args(argv)
-    rows = [r for c in args.corpus for r in claims_judged(c, args.split, args.limit, args.registry)]
+    from qa.errors import QAError
+
+    try:
+        rows = [r for c in args.corpus for r in claims_judged(c, args.split, args.limit, args.registry)]
+    except QAError as exc:
+        print(f"bench.self_judge: error: {exc}", file=sys.stderr)
+        return 2
     print(table(rows))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

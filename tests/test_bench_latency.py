@@ -141,3 +141,11 @@ def test_self_judge_table_scores_each_judge_on_the_same_claims():
     cells = {r[0]: r[1:] for r in ([c.strip() for c in line.strip("|").split("|")] for line in lines[4:])}
     assert cells["standalone"][:2] == ["1.000", "50"] and cells["standalone"][2:5] == ["2 / 0", "2 / 0", "2 / 0"]
     assert all(cells[n][:2] == ["0.500", "25"] for n in ASKS)  # every claim judged alike: chance
+
+
+def test_self_judge_on_an_unknown_corpus_is_a_one_line_error(monkeypatch, capsys):
+    from bench.self_judge import main as self_judge
+
+    monkeypatch.chdir(ROOT)
+    assert self_judge(["--corpus", "nope"]) == 2
+    assert capsys.readouterr().err.strip().startswith("bench.self_judge: error: unknown corpus 'nope'")

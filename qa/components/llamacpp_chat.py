@@ -173,6 +173,14 @@ def read_prompt(llama: Any, system: str, user: str) -> tuple[list[int], int, Any
     return tokens, read + len(tokens) - start, _last_logits(llama).astype(np.float64)
 
 
+def yes_probability(llama: Any, logits: Any, yes: str = "Yes", no: str = "No") -> float:
+    """The probability, from the next token's ``logits``, that a reply starts with ``yes`` rather than ``no``."""
+    import numpy as np
+
+    y, n = (llama.tokenize(w.encode(), add_bos=False)[0] for w in (yes, no))
+    return 1.0 / (1.0 + float(np.exp(min(logits[n] - logits[y], 50.0))))
+
+
 def greedy(llama: Any, grammar: Any) -> Iterator[int]:
     """The greedy tokens under ``grammar`` that follow the prompt just read (see :func:`read_prompt`).
 
@@ -301,13 +309,10 @@ class ChatLlamaCppLocal(BaseChatModel):
         """The model's probability that its reply starts with ``yes`` rather than ``no``, and the prompt tokens
         it read: one forward pass, in a small context of its own (with its own saved system prompt), so
         it does not disturb the answer's."""
-        import numpy as np
-
         llama = self._side_llama("judge")
         with _CALL_LOCKS[id(llama)]:
             _, read, logits = read_prompt(llama, system, user)
-        y, n = (llama.tokenize(w.encode(), add_bos=False)[0] for w in (yes, no))
-        return 1.0 / (1.0 + float(np.exp(min(logits[n] - logits[y], 50.0)))), read
+        return yes_probability(llama, logits, yes, no), read
 
     def _params(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> dict[str, Any]:
         return {
